@@ -1,0 +1,65 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# rwlayer: top-level build.  See README for the variables.
+
+KVER ?= $(shell uname -r)
+KDIR ?= /lib/modules/$(KVER)/build
+BUILD ?= $(CURDIR)/build
+KERNELS ?= $(shell scripts/kernels.sh)
+CHECKPATCH ?= $(shell scripts/kernel-source.sh)/scripts/checkpatch.pl
+KSRC_FILES := $(wildcard kmod/*.c kmod/*.h kmod/compat/*.h)
+KBUILD_FILES := Kbuild kmod/compat/Kbuild.include
+export BUILD
+
+all: module
+
+module:
+	@test -e $(KDIR)/Makefile || { echo "no kernel headers at $(KDIR): install linux-headers-$(KVER) or pass KVER=/KDIR=" >&2; exit 1; }
+	$(MAKE) -C $(KDIR) M=$(CURDIR) modules
+
+module-debug:
+	$(MAKE) -C $(KDIR) M=$(CURDIR) ccflags-y+=-DDEBUG modules
+
+module-install: module
+	$(MAKE) -C $(KDIR) M=$(CURDIR) modules_install
+	depmod -a $(KVER)
+
+# One module per target kernel, each built in its own copy of the sources
+# so that two kernels never share object files.  W=1 and sparse run here;
+# any warning from our files fails the build.
+$(BUILD)/%/rwlayer.ko: $(KBUILD_FILES) $(KSRC_FILES) kmod/VERSION
+	@rm -rf $(BUILD)/$*/src && mkdir -p $(BUILD)/$*/src
+	@cp -r Kbuild kmod $(BUILD)/$*/src/
+	$(MAKE) -C /lib/modules/$*/build M=$(BUILD)/$*/src W=1 C=1 modules \
+		> $(BUILD)/$*/build.log 2>&1 || { cat $(BUILD)/$*/build.log; exit 1; }
+	@if grep -E 'warning:|error:' $(BUILD)/$*/build.log; then \
+		echo "$*: the build is not warning-free" >&2; exit 1; fi
+	@cp $(BUILD)/$*/src/rwlayer.ko $@
+	@echo "built $@"
+
+modules-all: $(foreach k,$(KERNELS),$(BUILD)/$(k)/rwlayer.ko)
+
+selftests:
+	$(MAKE) -C selftests OUTPUT=$(BUILD)/selftests
+
+style:
+	$(CHECKPATCH) --no-tree --strict --show-types --ignore SPDX_LICENSE_TAG -f $(KSRC_FILES)
+
+check:
+	scripts/check.sh
+
+bench:
+	scripts/bench.sh
+
+demo:
+	scripts/demo.sh
+
+dkms-install:
+	scripts/dkms.sh install
+
+clean:
+	rm -rf $(BUILD)
+	$(MAKE) -C selftests clean OUTPUT=$(BUILD)/selftests 2>/dev/null || true
+	rm -f kmod/*.o kmod/.*.cmd *.o .*.cmd *.ko *.mod *.mod.c modules.order Module.symvers
+
+.PHONY: all module module-debug module-install modules-all selftests style check bench demo dkms-install clean

@@ -1,0 +1,84 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Small helpers shared by the VFS operations: credentials, union entries
+ * and the union inode cache.
+ */
+#include <linux/slab.h>
+
+#include "rwlayer.h"
+
+static struct kmem_cache *rwl_inode_cachep;
+
+/*
+ * The layers are accessed with the mounter's credentials; the caller's
+ * permission has already been checked against the union inode.
+ */
+const struct cred *rwl_override_creds(struct super_block *sb)
+{
+	return override_creds(RWL_FS(sb)->creator_cred);
+}
+
+struct rwl_entry *rwl_entry_alloc(unsigned int num)
+{
+	struct rwl_entry *entry;
+
+	entry = kzalloc(struct_size(entry, stack, num), GFP_KERNEL);
+	if (entry)
+		entry->num = num;
+	return entry;
+}
+
+void rwl_entry_free(struct rwl_entry *entry)
+{
+	unsigned int i;
+
+	if (!entry)
+		return;
+	for (i = 0; i < entry->num; i++)
+		dput(entry->stack[i].dentry);
+	kfree(entry);
+}
+
+static void rwl_inode_init_once(void *foo)
+{
+	struct rwl_inode *oi = foo;
+
+	inode_init_once(&oi->vfs_inode);
+}
+
+int rwl_init_inode_cache(void)
+{
+	rwl_inode_cachep = kmem_cache_create("rwlayer_inode",
+					     sizeof(struct rwl_inode), 0,
+					     SLAB_RECLAIM_ACCOUNT | SLAB_ACCOUNT,
+					     rwl_inode_init_once);
+	return rwl_inode_cachep ? 0 : -ENOMEM;
+}
+
+void rwl_destroy_inode_cache(void)
+{
+	/* Inodes are freed after an RCU grace period; wait for them all. */
+	rcu_barrier();
+	kmem_cache_destroy(rwl_inode_cachep);
+}
+
+struct inode *rwl_alloc_inode(struct super_block *sb)
+{
+	struct rwl_inode *oi = alloc_inode_sb(sb, rwl_inode_cachep, GFP_KERNEL);
+
+	if (!oi)
+		return NULL;
+	oi->real = NULL;
+	oi->layer = NULL;
+	return &oi->vfs_inode;
+}
+
+void rwl_destroy_inode(struct inode *inode)
+{
+	iput(RWL_I(inode)->real);
+}
+
+void rwl_free_inode(struct inode *inode)
+{
+	kmem_cache_free(rwl_inode_cachep, RWL_I(inode));
+}
