@@ -170,7 +170,7 @@ static inline struct file *rwl_do_open(const struct path *path, int flags,
 static inline int rwl_do_getattr(const struct path *path, struct kstat *stat,
 				 u32 request_mask, unsigned int flags)
 {
-	int ret = vfs_getattr(path, stat, request_mask, flags);
+	int ret = rwl_real_getattr(path, stat, request_mask, flags);
 
 	pr_debug("getattr(%pd2, 0x%x) = %i\n", path->dentry, request_mask, ret);
 	return ret;

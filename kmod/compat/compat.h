@@ -9,6 +9,7 @@
 #ifndef _RWLAYER_COMPAT_H
 #define _RWLAYER_COMPAT_H
 
+#include <linux/fcntl.h>
 #include <linux/fs.h>
 #include <linux/mount.h>
 #include <linux/posix_acl.h>
@@ -103,6 +104,27 @@ static inline ssize_t rwl_real_splice_read(struct file *realfile, loff_t *ppos,
 	if (unlikely(!realfile->f_op->splice_read))
 		return -EINVAL;
 	return realfile->f_op->splice_read(realfile, ppos, pipe, len, flags);
+}
+#endif
+
+#ifdef AT_GETATTR_NOSEC
+/*
+ * Since 6.8 a stacked getattr reached through vfs_getattr_nosec() carries
+ * AT_GETATTR_NOSEC and must not run the security hook again (vfs_getattr
+ * warns about the flag).
+ */
+static inline int rwl_real_getattr(const struct path *path, struct kstat *stat,
+				   u32 request_mask, unsigned int flags)
+{
+	if (flags & AT_GETATTR_NOSEC)
+		return vfs_getattr_nosec(path, stat, request_mask, flags);
+	return vfs_getattr(path, stat, request_mask, flags);
+}
+#else
+static inline int rwl_real_getattr(const struct path *path, struct kstat *stat,
+				   u32 request_mask, unsigned int flags)
+{
+	return vfs_getattr(path, stat, request_mask, flags);
 }
 #endif
 
