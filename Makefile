@@ -46,7 +46,7 @@ style:
 	$(CHECKPATCH) --no-tree --strict --show-types --ignore SPDX_LICENSE_TAG -f $(KSRC_FILES)
 
 check:
-	scripts/check.sh
+	@scripts/check.sh
 
 bench:
 	scripts/bench.sh

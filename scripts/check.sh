@@ -1,0 +1,190 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# check.sh: `make check`, every test we have, on every target kernel.
+#
+#   per kernel   build (W=1, sparse)          make modules-all KERNELS=KVER
+#   once         build selftests, checkpatch  make selftests, make style
+#   per kernel   DKMS add/build/install/remove scripts/dkms.sh test KVER
+#   per kernel   the tests in a QEMU guest    scripts/vm/run.sh KVER test
+#
+# In the guest every top-level TAP result counts as one check (the
+# kselftest programs' "ok N name", test.sh's own "ok - what"), "# SKIP"
+# results count as skipped, and "guest kernel log clean" is one more check
+# per kernel.  A test program that planned more tests than it reported, or
+# a guest that never finished, adds a failure.  Nothing stops at the first
+# failure: everything runs and is reported.  The last line of output is
+# "N passed, N failed" (", N skipped" when some were); the exit status is
+# non-zero if anything failed or nothing passed.
+#
+# Environment: RWLAYER_KERNELS="KVER ..." (default: scripts/kernels.sh),
+# RWLAYER_SKIP_DKMS=1, BUILD, and run.sh's RWLAYER_VM_MEM/RWLAYER_VM_TIMEOUT.
+set -eu
+
+repo=$(cd "$(dirname "$0")/.." && pwd)
+export BUILD=${BUILD:-$repo/build}
+logs=$BUILD/check
+cd "$repo"
+
+declare -A n_pass n_fail n_skip
+groups=()
+failures=()
+
+# result PASS|FAIL|SKIP GROUP DESCRIPTION: count one check and say so.
+result() {
+	local verdict=$1 group=$2 what=$3
+
+	if [ -z "${n_pass[$group]+set}" ]; then
+		n_pass[$group]=0 n_fail[$group]=0 n_skip[$group]=0
+		groups+=("$group")
+	fi
+	case "$verdict" in
+	PASS) n_pass[$group]=$((n_pass[$group] + 1)) ;;
+	FAIL) n_fail[$group]=$((n_fail[$group] + 1)); failures+=("$group: $what") ;;
+	SKIP) n_skip[$group]=$((n_skip[$group] + 1)) ;;
+	esac
+	echo "$verdict: [$group] $what"
+}
+
+# step GROUP DESCRIPTION LOGNAME CMD...: run CMD with its output in
+# $logs/LOGNAME.log, shown only when it fails, and count the outcome.
+step() {
+	local group=$1 what=$2 log=$logs/$3.log start
+	shift 3
+
+	echo "== $what"
+	start=$SECONDS
+	if "$@" > "$log" 2>&1; then
+		result PASS "$group" "$what ($((SECONDS - start)) s)"
+		return 0
+	fi
+	tail -n 80 "$log" | sed 's/^/  | /'
+	result FAIL "$group" "$what (log: $log)"
+	return 1
+}
+
+target_kernels() {
+	if [ -n "${RWLAYER_KERNELS:-}" ]; then
+		echo "$RWLAYER_KERNELS" | tr ' ' '\n' | grep .
+	else
+		scripts/kernels.sh
+	fi
+}
+
+# Turn a guest's output.log into "VERDICT<tab>description" lines.  Only
+# top-level results count; the harness's own "#" lines and nested,
+# indented TAP do not.
+parse_tap() {
+	awk '
+	function emit(v, d) { printf "%s\t%s\n", v, d }
+	function close_prog() {
+		if (prog == "")
+			return
+		if (!ended)
+			emit("FAIL", prog ": did not finish (guest died or hung?)")
+		else if (plan > seen)
+			emit("FAIL", prog ": " plan - seen " of " plan " planned tests never reported")
+		prog = ""
+	}
+	{ sub(/\r$/, "") }
+	/^# rwlayer-test: [^ ]+ exited / { ended = 1; next }
+	/^# rwlayer-test: [^ ]+$/ { close_prog(); prog = $3; plan = 0; seen = 0; ended = 0; next }
+	/^1\.\.[0-9]+/ { if (prog != "") plan = substr($1, 4) + 0; next }
+	/^(not )?ok [0-9]+/ || /^(not )?ok - / {
+		line = $0
+		v = (line ~ /^not ok/) ? "FAIL" : "PASS"
+		if (line ~ /# *[Ss][Kk][Ii][Pp]/)
+			v = "SKIP"
+		sub(/^(not )?ok /, "", line)
+		if (line ~ /^- /) {
+			sub(/^- /, "", line)
+			emit(v, "guest: " line)
+		} else {
+			seen++
+			sub(/^[0-9]+ */, "", line)
+			emit(v, prog ": " line)
+		}
+	}
+	END { close_prog() }
+	' "$1"
+}
+
+# Boot KVER and run scripts/vm/guest/test.sh; count what it reported.
+vm_tests() {
+	local kver=$1 out=$BUILD/$1/vm-test verdict what
+
+	echo "== tests in a QEMU guest: $kver"
+	scripts/vm/run.sh "$kver" test "$out" || true
+	if [ -f "$out/output.log" ]; then
+		while IFS=$'\t' read -r verdict what; do
+			result "$verdict" "$kver" "$what"
+		done < <(parse_tap "$out/output.log")
+	fi
+	if ! grep -qa 'RWLAYER-EXIT [0-9]*$' "$out/output.log" 2> /dev/null; then
+		result FAIL "$kver" "guest ran to the end (no RWLAYER-EXIT; see $out)"
+	fi
+	if [ -f "$out/console.log" ]; then
+		if scripts/vm/scan-console.sh "$out/console.log" > /dev/null; then
+			result PASS "$kver" "guest kernel log clean"
+		else
+			result FAIL "$kver" "guest kernel log clean (see $out/console.log)"
+		fi
+	fi
+}
+
+summary() {
+	local g total_p=0 total_f=0 total_s=0 line
+
+	echo
+	echo "== summary"
+	for g in "${groups[@]}"; do
+		printf '  %-24s %d passed, %d failed, %d skipped\n' \
+			"$g" "${n_pass[$g]}" "${n_fail[$g]}" "${n_skip[$g]}"
+		total_p=$((total_p + n_pass[$g]))
+		total_f=$((total_f + n_fail[$g]))
+		total_s=$((total_s + n_skip[$g]))
+	done
+	if [ "${#failures[@]}" -gt 0 ]; then
+		echo "failed:"
+		printf '  %s\n' "${failures[@]}"
+	fi
+	echo "time: $((SECONDS / 60)) min $((SECONDS % 60)) s"
+	line="$total_p passed, $total_f failed"
+	[ "$total_s" -eq 0 ] || line="$line, $total_s skipped"
+	echo "$line"
+	[ "$total_f" -eq 0 ] && [ "$total_p" -gt 0 ]
+}
+
+main() {
+	local kernels k
+	declare -A built
+
+	mkdir -p "$logs"
+	mapfile -t kernels < <(target_kernels)
+	if [ "${#kernels[@]}" -eq 0 ]; then
+		echo "check.sh: no target kernel (scripts/kernels.sh found none; run scripts/deps.sh)" >&2
+	fi
+	for k in "${kernels[@]}"; do
+		step "$k" "build $k (W=1, sparse)" "build-$k" \
+			make --no-print-directory modules-all KERNELS="$k" && built[$k]=1
+	done
+	step common "build selftests" selftests make --no-print-directory selftests || true
+	step common "checkpatch (make style)" style make --no-print-directory style || true
+	for k in "${kernels[@]}"; do
+		if [ -n "${RWLAYER_SKIP_DKMS:-}" ]; then
+			result SKIP "$k" "dkms $k (RWLAYER_SKIP_DKMS set)"
+			continue
+		fi
+		step "$k" "dkms add/build/install/remove $k" "dkms-$k" scripts/dkms.sh test "$k" || true
+	done
+	for k in "${kernels[@]}"; do
+		if [ -z "${built[$k]:-}" ]; then
+			result SKIP "$k" "tests in a QEMU guest (the module did not build)"
+			continue
+		fi
+		vm_tests "$k"
+	done
+	summary
+}
+
+main "$@"

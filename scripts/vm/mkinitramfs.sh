@@ -1,0 +1,154 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# mkinitramfs.sh KVER OUTPUT
+#
+# Build the busybox initramfs that scripts/vm/run.sh boots.  Everything a
+# guest needs is in the archive, so a guest never touches the host's files:
+#
+#   /bin/busybox + applet links   the whole userland (busybox-static)
+#   /init                         scripts/vm/init
+#   /rwlayer.ko                   $BUILD/KVER/rwlayer.ko (required)
+#   /modules/overlay.ko, deps     the in-tree overlayfs, decompressed;
+#   /modules/load-order           insmod these in this order
+#   /selftests/                   $BUILD/selftests, if it was built (+ selftests/settings)
+#   /bench/                       $BUILD/bench, if it was built
+#   /guest/                       scripts/vm/guest/*
+#
+# OUTPUT is written as cpio newc, zstd-compressed (gzip when zstd is
+# missing); both kernels decompress either.
+set -eu
+
+vm_dir=$(cd "$(dirname "$0")" && pwd)
+repo=$(cd "$vm_dir/../.." && pwd)
+BUILD=${BUILD:-$repo/build}
+
+die() {
+	echo "mkinitramfs.sh: $*" >&2
+	exit 1
+}
+
+# Busybox must be the static build: the archive has no libc.
+add_busybox() {
+	local root=$1 bb=/bin/busybox applet
+
+	[ -x "$bb" ] || die "no $bb: apt-get install busybox-static"
+	# A dynamic binary names its program interpreter (ld.so).
+	! readelf -l "$bb" | grep -q 'program interpreter' ||
+		die "$bb is not static: apt-get install busybox-static"
+	install -D -m 0755 "$bb" "$root/bin/busybox"
+	# --list-full gives each applet's canonical path (bin/ls, sbin/insmod..).
+	for applet in $("$bb" --list-full); do
+		[ -e "$root/$applet" ] && continue
+		mkdir -p "$root/$(dirname "$applet")"
+		ln -s /bin/busybox "$root/$applet"
+	done
+}
+
+# The skeleton /init expects: mount points, a console node for the kernel
+# to open before /init runs, and passwd/group so tests can name nobody.
+add_skeleton() {
+	local root=$1
+
+	mkdir -p "$root"/{dev,proc,sys,tmp,run,mnt,srv,root,etc}
+	chmod 1777 "$root/tmp"
+	if [ "$(id -u)" = 0 ]; then
+		mknod -m 0600 "$root/dev/console" c 5 1
+		mknod -m 0666 "$root/dev/null" c 1 3
+	fi
+	printf '%s\n' 'root:x:0:0:root:/root:/bin/sh' \
+		'nobody:x:65534:65534:nobody:/nonexistent:/bin/false' > "$root/etc/passwd"
+	printf '%s\n' 'root:x:0:' 'nogroup:x:65534:' > "$root/etc/group"
+	install -m 0755 "$vm_dir/init" "$root/init"
+}
+
+# Copy one module file out of /lib/modules, decompressing .ko.xz/.ko.zst/
+# .ko.gz (6.12 ships xz) so the guest's busybox insmod can load it.
+copy_module() {
+	local src=$1 dst=$2
+
+	case "$src" in
+	*.ko.xz)  xz -dc "$src" > "$dst" ;;
+	*.ko.zst) zstd -qdc "$src" > "$dst" ;;
+	*.ko.gz)  gzip -dc "$src" > "$dst" ;;
+	*.ko)     cp "$src" "$dst" ;;
+	*)        die "unknown module format: $src" ;;
+	esac
+}
+
+# overlay.ko plus whatever modules.dep says it needs.  modules.dep lists a
+# module's dependencies so that loading them right to left works, which is
+# what modprobe does; load-order is written in that order.
+add_overlay() {
+	local root=$1 kver=$2 moddir=/lib/modules/$2 line rel deps dep i
+
+	line=$(grep -E '^kernel/fs/overlayfs/overlay\.ko(\.[a-z]+)?:' "$moddir/modules.dep") ||
+		die "overlay module not in $moddir/modules.dep"
+	rel=${line%%:*}
+	read -r -a deps <<< "${line#*:}"
+	mkdir -p "$root/modules"
+	: > "$root/modules/load-order"
+	for ((i = ${#deps[@]} - 1; i >= 0; i--)); do
+		dep=$(basename "${deps[i]}")
+		dep=${dep%%.ko*}.ko
+		copy_module "$moddir/${deps[i]}" "$root/modules/$dep"
+		echo "$dep" >> "$root/modules/load-order"
+	done
+	copy_module "$moddir/$rel" "$root/modules/overlay.ko"
+	echo overlay.ko >> "$root/modules/load-order"
+}
+
+add_payload() {
+	local root=$1 kver=$2 ko=$BUILD/$2/rwlayer.ko
+
+	[ -f "$ko" ] || die "missing $ko: run 'make modules-all' (or make KVER=$kver) first"
+	install -m 0644 "$ko" "$root/rwlayer.ko"
+	if [ -d "$BUILD/selftests" ]; then
+		cp -a "$BUILD/selftests" "$root/selftests"
+		# kselftest's settings (timeout=N) live beside the sources;
+		# guest/test.sh reads them.  Not executable, so not a test.
+		if [ -f "$repo/selftests/settings" ] && [ ! -e "$root/selftests/settings" ]; then
+			install -m 0644 "$repo/selftests/settings" "$root/selftests/settings"
+		fi
+	fi
+	if [ -d "$BUILD/bench" ]; then
+		cp -a "$BUILD/bench" "$root/bench"
+	fi
+	mkdir -p "$root/guest"
+	cp "$vm_dir"/guest/* "$root/guest/"
+	chmod 0755 "$root"/guest/*
+}
+
+# cpio newc with every file owned by root, whoever builds it.
+pack() {
+	local root=$1 out=$2 compress
+
+	if command -v zstd > /dev/null; then
+		compress="zstd -q -T0 -3"
+	else
+		compress="gzip -6"
+	fi
+	(cd "$root" && find . -print0 | LC_ALL=C sort -z |
+		cpio --null -o -H newc --owner=0:0 --quiet) | $compress > "$out.tmp"
+	mv "$out.tmp" "$out"
+}
+
+main() {
+	local kver=${1:-} out=${2:-}
+
+	if [ -z "$kver" ] || [ -z "$out" ]; then
+		die "usage: mkinitramfs.sh KVER OUTPUT"
+	fi
+	[ -d "/lib/modules/$kver" ] || die "no /lib/modules/$kver"
+	root=$(mktemp -d "${TMPDIR:-/tmp}/rwlayer-initramfs.XXXXXX")
+	# root is global: the EXIT trap runs after main's locals are gone.
+	trap 'rm -rf "$root"' EXIT
+	add_skeleton "$root"
+	add_busybox "$root"
+	add_overlay "$root" "$kver"
+	add_payload "$root" "$kver"
+	mkdir -p "$(dirname "$out")"
+	pack "$root" "$out"
+}
+
+main "$@"

@@ -1,0 +1,162 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# run.sh KVER MODE OUTDIR
+#
+# Boot Debian kernel KVER under QEMU TCG (KVM does not work on our hosts)
+# with a busybox initramfs and run scripts/vm/guest/MODE.sh as the guest's
+# only job.  The one VM runner for tests, demo and benchmark.
+#
+# OUTDIR gets initramfs.cpio.zst, console.log (ttyS0: the kernel console),
+# output.log (ttyS1: the guest script's stdout+stderr and the
+# "RWLAYER-EXIT <rc>" marker) and qemu.log (QEMU's own stderr).  The guest
+# output is streamed to stdout while the guest runs.
+#
+# Exit 0 only if the marker arrived, the guest script exited 0 and the
+# kernel log holds no problem report (scan-console.sh).
+#
+# Environment: BUILD (default <repo>/build), RWLAYER_VM_MEM (MiB, 2048),
+# RWLAYER_VM_TIMEOUT (seconds of wall clock, 1500).
+set -eu
+
+vm_dir=$(cd "$(dirname "$0")" && pwd)
+repo=$(cd "$vm_dir/../.." && pwd)
+export BUILD=${BUILD:-$repo/build}
+mem=${RWLAYER_VM_MEM:-2048}
+timeout_s=${RWLAYER_VM_TIMEOUT:-1500}
+
+die() {
+	echo "run.sh: $*" >&2
+	exit 1
+}
+
+# Checked before anything is built so a typo fails in a second.
+check_args() {
+	[ $# -eq 3 ] || die "usage: run.sh KVER MODE OUTDIR"
+	[ -r "/boot/vmlinuz-$1" ] || die "no kernel image /boot/vmlinuz-$1 (apt-get install linux-image-$1)"
+	[ -f "$vm_dir/guest/$2.sh" ] || die "no guest script scripts/vm/guest/$2.sh"
+	command -v qemu-system-x86_64 > /dev/null || die "qemu-system-x86_64 missing: apt-get install qemu-system-x86"
+	case "$mem$timeout_s" in
+	*[!0-9]*) die "RWLAYER_VM_MEM and RWLAYER_VM_TIMEOUT must be numbers" ;;
+	esac
+}
+
+# Debugging on, so memory errors show up in console.log:
+#  panic_on_warn=1 oops=panic  the first WARN/oops ends the run visibly
+#  panic=-1 (+ -no-reboot)     a panic stops QEMU instead of hanging
+#  slub_debug=FZPU             red zones, poisoning, sanity checks, owners
+#  kfence.sample_interval=10   KFENCE (6.12; 6.1 has it compiled out)
+kernel_cmdline() {
+	echo "console=ttyS0 panic_on_warn=1 panic=-1 oops=panic slub_debug=FZPU kfence.sample_interval=10 rwltest=$1"
+}
+
+# TCG with one vCPU: -smp 2 is slower on 2 host cores.  -nodefaults drops
+# the default NIC, VGA and serial; the only devices are two serial ports.
+# qemu runs under timeout(1) in the background; its pid is qemu_pid.
+start_qemu() {
+	local kver=$1 mode=$2 out=$3
+
+	: > "$out/console.log"
+	: > "$out/output.log"
+	timeout --kill-after=10 "$timeout_s" \
+		qemu-system-x86_64 -accel tcg -cpu max -smp 1 -m "$mem" \
+		-kernel "/boot/vmlinuz-$kver" -initrd "$out/initramfs.cpio.zst" \
+		-append "$(kernel_cmdline "$mode")" \
+		-display none -monitor none -no-reboot -nodefaults \
+		-serial "file:$out/console.log" -serial "file:$out/output.log" \
+		< /dev/null > "$out/qemu.log" 2>&1 &
+	qemu_pid=$!
+}
+
+# Follow output.log until QEMU exits (the guest wrote it without \r).  In
+# the background, so that run.sh waits in `wait`, which a signal
+# interrupts: the INT/TERM trap then stops QEMU at once.
+stream_output() {
+	tail -n +1 -s 0.2 -f --pid="$qemu_pid" "$1/output.log" &
+	tail_pid=$!
+}
+
+# Guest-side timestamps that init logged on the console.
+report_times() {
+	local out=$1 wall=$2 booted ended
+
+	booted=$(sed -n 's/.*rwlayer-init: init started at \([0-9.]*\)s.*/\1/p' "$out/console.log" | head -n 1)
+	ended=$(sed -n 's/.*rwlayer-init: guest script exited [0-9]* at \([0-9.]*\)s.*/\1/p' "$out/console.log" | head -n 1)
+	echo "run.sh: $kver/$mode: /init reached at ${booted:-?} s guest uptime," \
+		"guest script done at ${ended:-?} s, ${wall} s wall clock in QEMU"
+}
+
+# Decide pass/fail from the QEMU exit status, the marker and the console.
+verdict() {
+	local out=$1 qrc=$2 marker rc failed=0 log_clean=1
+
+	if [ "$qrc" -eq 124 ] || [ "$qrc" -eq 137 ]; then
+		echo "run.sh: FAIL: $kver/$mode: timed out after ${timeout_s}s (RWLAYER_VM_TIMEOUT), QEMU killed" >&2
+		failed=1
+	elif [ "$qrc" -ne 0 ]; then
+		echo "run.sh: FAIL: $kver/$mode: QEMU exited with status $qrc:" >&2
+		sed 's/^/  /' "$out/qemu.log" >&2
+		failed=1
+	fi
+	if ! "$vm_dir/scan-console.sh" "$out/console.log" >&2; then
+		echo "run.sh: FAIL: $kver/$mode: the guest kernel log has problem reports (above)" >&2
+		failed=1 log_clean=0
+	fi
+	marker=$(grep -a -o 'RWLAYER-EXIT [0-9]*$' "$out/output.log" | tail -n 1 || true)
+	if [ -z "$marker" ]; then
+		echo "run.sh: FAIL: $kver/$mode: no RWLAYER-EXIT marker, the guest did not finish" >&2
+		# Without a kernel report the end of the console is the best clue.
+		if [ "$log_clean" = 1 ]; then
+			echo "end of console.log:" >&2
+			tr -d '\r' < "$out/console.log" | tail -n 25 | sed 's/^/  | /' >&2
+		fi
+		failed=1
+	else
+		rc=${marker#RWLAYER-EXIT }
+		if [ "$rc" != 0 ]; then
+			echo "run.sh: FAIL: $kver/$mode: guest script exited with status $rc" >&2
+			failed=1
+		fi
+	fi
+	return "$failed"
+}
+
+# timeout(1) runs QEMU in its own process group, out of reach of a ^C;
+# stop it (timeout passes the TERM on) and the tail with it.
+cleanup() {
+	local pid
+
+	for pid in ${qemu_pid:-} ${tail_pid:-}; do
+		kill "$pid" 2> /dev/null || true
+	done
+}
+
+main() {
+	local out start qrc=0
+
+	check_args "$@"
+	kver=$1 mode=$2 out=$3
+	mkdir -p "$out"
+	out=$(cd "$out" && pwd)
+	rm -f "$out"/{console,output,qemu}.log
+	"$vm_dir/mkinitramfs.sh" "$kver" "$out/initramfs.cpio.zst"
+	echo "run.sh: booting $kver, guest script $mode.sh, logs in $out"
+	trap cleanup EXIT
+	trap 'exit 130' INT TERM
+	start=$(date +%s.%N)
+	start_qemu "$kver" "$mode" "$out"
+	stream_output "$out"
+	wait "$qemu_pid" || qrc=$?
+	qemu_pid=
+	# tail notices within 0.2 s that QEMU is gone, prints the rest, exits.
+	wait "$tail_pid" || true
+	tail_pid=
+	report_times "$out" "$(awk -v s="$start" -v e="$(date +%s.%N)" 'BEGIN { printf "%.1f", e - s }')"
+	if verdict "$out" "$qrc"; then
+		echo "run.sh: PASS: $kver/$mode"
+		return 0
+	fi
+	return 1
+}
+
+main "$@"
