@@ -46,8 +46,12 @@ check_args() {
 #  panic=-1 (+ -no-reboot)     a panic stops QEMU instead of hanging
 #  slub_debug=FZPU             red zones, poisoning, sanity checks, owners
 #  kfence.sample_interval=10   KFENCE (6.12; 6.1 has it compiled out)
+# RWLAYER_VM_DEBUG=0 drops the memory debugging, for benchmarks only:
+# slub_debug alone makes allocation-heavy paths several times slower.
 kernel_cmdline() {
-	echo "console=ttyS0 panic_on_warn=1 panic=-1 oops=panic slub_debug=FZPU kfence.sample_interval=10 rwltest=$1"
+	local debug="slub_debug=FZPU kfence.sample_interval=10"
+	[ "${RWLAYER_VM_DEBUG:-1}" = 0 ] && debug=
+	echo "console=ttyS0 panic_on_warn=1 panic=-1 oops=panic $debug rwltest=$1"
 }
 
 # TCG with one vCPU: -smp 2 is slower on 2 host cores.  -nodefaults drops
