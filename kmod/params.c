@@ -15,8 +15,10 @@ enum rwl_opt {
 	RWL_OPT_LOWER,
 };
 
+/* "lower=" is let through so that rwl_set_lower() can say what is wrong. */
 const struct fs_parameter_spec rwl_fs_parameters[] = {
-	fsparam_string("lower", RWL_OPT_LOWER),
+	__fsparam(fs_param_is_string, "lower", RWL_OPT_LOWER,
+		  fs_param_can_be_empty, NULL),
 	{}
 };
 

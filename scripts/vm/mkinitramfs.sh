@@ -51,6 +51,8 @@ add_skeleton() {
 	local root=$1
 
 	mkdir -p "$root"/{dev,proc,sys,tmp,run,mnt,srv,root,etc}
+	# mktemp made $root 0700, and it becomes the guest's /.
+	chmod 0755 "$root"
 	chmod 1777 "$root/tmp"
 	if [ "$(id -u)" = 0 ]; then
 		mknod -m 0600 "$root/dev/console" c 5 1
