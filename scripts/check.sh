@@ -159,6 +159,13 @@ main() {
 	local kernels k
 	declare -A built
 
+	# The README promises one command on a fresh machine; on a warm one
+	# this is a few dpkg queries.
+	if [ -z "${RWLAYER_SKIP_DEPS:-}" ]; then
+		# shellcheck source=scripts/deps.sh
+		. scripts/deps.sh
+		deps_all
+	fi
 	mkdir -p "$logs"
 	mapfile -t kernels < <(target_kernels)
 	if [ "${#kernels[@]}" -eq 0 ]; then
