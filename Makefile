@@ -45,6 +45,10 @@ selftests:
 style:
 	$(CHECKPATCH) --no-tree --strict --show-types --ignore SPDX_LICENSE_TAG -f $(KSRC_FILES)
 
+# The guest tests alone, without the host checks of make check.
+test-vm: modules-all selftests
+	@for k in $(KERNELS); do scripts/vm/run.sh $$k test $(BUILD)/$$k/vm-test || exit 1; done
+
 check:
 	@scripts/check.sh
 
@@ -62,4 +66,4 @@ clean:
 	$(MAKE) -C selftests clean OUTPUT=$(BUILD)/selftests 2>/dev/null || true
 	rm -f kmod/*.o kmod/.*.cmd *.o .*.cmd *.ko *.mod *.mod.c modules.order Module.symvers
 
-.PHONY: all module module-debug module-install modules-all selftests style check bench demo dkms-install clean
+.PHONY: all module module-debug module-install modules-all selftests style test-vm check bench demo dkms-install clean
