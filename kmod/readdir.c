@@ -128,10 +128,11 @@ static void rwl_snapshot_free(struct rwl_dir_snapshot *snap)
 static int rwl_read_layer(struct super_block *sb, const struct rwl_path *p,
 			  struct rwl_dir_reader *rd)
 {
-	struct path realpath = { .mnt = p->layer->mnt, .dentry = p->dentry };
+	struct path realpath;
 	struct file *realfile;
 	int err;
 
+	rwl_layer_path(p, &realpath);
 	realfile = rwl_open_real(sb, &realpath, O_RDONLY | O_DIRECTORY);
 	if (IS_ERR(realfile))
 		return PTR_ERR(realfile);

@@ -88,14 +88,18 @@ static inline struct rwl_entry *RWL_E(const struct dentry *dentry)
 	return dentry->d_fsdata;
 }
 
+/* The real path of one layer's dentry. */
+static inline void rwl_layer_path(const struct rwl_path *p, struct path *path)
+{
+	path->mnt = p->layer->mnt;
+	path->dentry = p->dentry;
+}
+
 /* The topmost real path of a positive union dentry. */
 static inline void rwl_real_path(const struct dentry *dentry,
 				 struct path *path)
 {
-	const struct rwl_path *top = &RWL_E(dentry)->stack[0];
-
-	path->mnt = top->layer->mnt;
-	path->dentry = top->dentry;
+	rwl_layer_path(&RWL_E(dentry)->stack[0], path);
 }
 
 /* params.c */
