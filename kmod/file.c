@@ -4,6 +4,7 @@
  * operation goes straight to it, so data is cached once, in the real
  * inode's page cache, and mmap maps the real pages.
  */
+#include <linux/falloc.h>
 #include <linux/fadvise.h>
 #include <linux/fs.h>
 #include <linux/mm.h>
@@ -23,18 +24,107 @@ struct file *rwl_open_real(struct super_block *sb, const struct path *realpath,
 	return realfile;
 }
 
+/*
+ * Opening for write makes the upper copy first (without the data when
+ * the open truncates anyway); the union file then wraps the upper file.
+ */
 static int rwl_open(struct inode *inode, struct file *file)
 {
+	struct dentry *dentry = file->f_path.dentry;
+	int flags = file->f_flags & ~(O_CREAT | O_EXCL | O_NOCTTY | O_TRUNC);
 	struct path realpath;
 	struct file *realfile;
-	int flags = file->f_flags & ~(O_CREAT | O_EXCL | O_NOCTTY | O_TRUNC);
+	int err;
 
-	rwl_real_path(file->f_path.dentry, &realpath);
+	if ((file->f_mode & FMODE_WRITE) || (file->f_flags & O_TRUNC)) {
+		err = rwl_may_write(dentry);
+		if (!err)
+			err = rwl_copy_up_flags(dentry, file->f_flags & O_TRUNC);
+		if (err)
+			return err;
+	}
+
+	rwl_real_path(dentry, &realpath);
 	realfile = rwl_open_real(inode->i_sb, &realpath, flags);
 	if (IS_ERR(realfile))
 		return PTR_ERR(realfile);
+	file->f_mode |= realfile->f_mode & FMODE_CAN_ODIRECT;
 	file->private_data = realfile;
 	return 0;
+}
+
+static rwf_t rwl_rwf_flags(int ki_flags)
+{
+	rwf_t flags = 0;
+
+	if (ki_flags & IOCB_DSYNC)
+		flags |= RWF_DSYNC;
+	if (ki_flags & IOCB_SYNC)
+		flags |= RWF_SYNC;
+	if (ki_flags & IOCB_APPEND)
+		flags |= RWF_APPEND;
+	return flags;
+}
+
+/*
+ * Writes are charged to the file's rule before they reach the upper, so
+ * that one over the limit fails whole with ENOSPC.  The union inode lock
+ * keeps the charge and the size in step.
+ */
+static ssize_t rwl_write_iter(struct kiocb *iocb, struct iov_iter *iter)
+{
+	struct file *file = iocb->ki_filp;
+	struct file *realfile = file->private_data;
+	struct inode *inode = file_inode(file);
+	const struct cred *old_cred;
+	loff_t end;
+	ssize_t ret;
+
+	if (!iov_iter_count(iter))
+		return 0;
+
+	inode_lock(inode);
+	end = (iocb->ki_flags & IOCB_APPEND ?
+	       i_size_read(file_inode(realfile)) : iocb->ki_pos) +
+	      iov_iter_count(iter);
+	ret = rwl_charge_size(inode, RWL_E(file->f_path.dentry)->rule, end);
+	if (ret)
+		goto out_unlock;
+
+	old_cred = rwl_override_creds(inode->i_sb);
+	ret = vfs_iter_write(realfile, iter, &iocb->ki_pos,
+			     rwl_rwf_flags(iocb->ki_flags));
+	revert_creds(old_cred);
+	rwl_copyattr(inode);
+	rwl_settle_size(inode);
+out_unlock:
+	inode_unlock(inode);
+	return ret;
+}
+
+static long rwl_fallocate(struct file *file, int mode, loff_t offset,
+			  loff_t len)
+{
+	struct file *realfile = file->private_data;
+	struct inode *inode = file_inode(file);
+	const struct cred *old_cred;
+	long ret;
+
+	inode_lock(inode);
+	if (!(mode & FALLOC_FL_KEEP_SIZE)) {
+		ret = rwl_charge_size(inode, RWL_E(file->f_path.dentry)->rule,
+				      offset + len);
+		if (ret)
+			goto out_unlock;
+	}
+	old_cred = rwl_override_creds(inode->i_sb);
+	ret = vfs_fallocate(realfile, mode, offset, len);
+	revert_creds(old_cred);
+	rwl_copyattr(inode);
+	rwl_settle_size(inode);
+out_unlock:
+	inode_unlock(inode);
+	return ret;
 }
 
 static int rwl_release(struct inode *inode, struct file *file)
@@ -109,7 +199,13 @@ static int rwl_mmap(struct file *file, struct vm_area_struct *vma)
 
 static int rwl_fsync(struct file *file, loff_t start, loff_t end, int datasync)
 {
-	return vfs_fsync_range(file->private_data, start, end, datasync);
+	const struct cred *old_cred;
+	int ret;
+
+	old_cred = rwl_override_creds(file_inode(file)->i_sb);
+	ret = vfs_fsync_range(file->private_data, start, end, datasync);
+	revert_creds(old_cred);
+	return ret;
 }
 
 static int rwl_fadvise(struct file *file, loff_t offset, loff_t len,
@@ -123,7 +219,10 @@ const struct file_operations rwl_file_operations = {
 	.release	= rwl_release,
 	.llseek		= rwl_llseek,
 	.read_iter	= rwl_read_iter,
+	.write_iter	= rwl_write_iter,
 	.splice_read	= rwl_splice_read,
+	.splice_write	= iter_file_splice_write,
+	.fallocate	= rwl_fallocate,
 	.mmap		= rwl_mmap,
 	.fsync		= rwl_fsync,
 	.fadvise	= rwl_fadvise,

@@ -24,11 +24,14 @@ void rwl_copyattr(struct inode *inode)
 /*
  * Permission is checked twice: for the caller against the union inode,
  * then for the mounter against the real inode, because every access to
- * the layer is made with the mounter's credentials.
+ * the layer is made with the mounter's credentials.  A write to a lower
+ * inode will be a write to its upper copy; the mounter only needs to be
+ * able to read the lower for that.
  */
 static int rwl_permission(rwl_idmap_t *idmap, struct inode *inode, int mask)
 {
-	const struct rwl_inode *oi = RWL_I(inode);
+	const struct rwl_layer *layer = rwl_inode_layer(inode);
+	struct inode *real = rwl_inode_real(inode);
 	const struct cred *old_cred;
 	int err;
 
@@ -36,9 +39,67 @@ static int rwl_permission(rwl_idmap_t *idmap, struct inode *inode, int mask)
 	if (err)
 		return err;
 
+	if (!rwl_i_upper(inode) && (mask & MAY_WRITE) &&
+	    !special_file(real->i_mode)) {
+		mask &= ~(MAY_WRITE | MAY_APPEND);
+		mask |= MAY_READ;
+	}
 	old_cred = rwl_override_creds(inode->i_sb);
-	err = inode_permission(rwl_mnt_idmap(oi->layer->mnt), oi->real, mask);
+	err = inode_permission(rwl_mnt_idmap(layer->mnt), real, mask);
 	revert_creds(old_cred);
+	return err;
+}
+
+/*
+ * The caller's right to change attributes is checked against the union
+ * inode; the change itself goes to the upper copy, made first.
+ */
+static int rwl_setattr(rwl_idmap_t *idmap, struct dentry *dentry,
+		       struct iattr *attr)
+{
+	struct inode *inode = d_inode(dentry);
+	struct dentry *upper;
+	const struct cred *old_cred;
+	int err;
+
+	err = rwl_may_write(dentry);
+	if (err)
+		return err;
+	err = setattr_prepare(RWL_NOP_IDMAP, dentry, attr);
+	if (err)
+		return err;
+
+	if (attr->ia_valid & ATTR_SIZE) {
+		err = rwl_charge_size(inode, RWL_E(dentry)->rule,
+				      attr->ia_size);
+		if (err)
+			return err;
+	}
+	err = rwl_copy_up_flags(dentry, attr->ia_valid & ATTR_SIZE &&
+				!attr->ia_size ? O_TRUNC : 0);
+	if (err)
+		goto out_settle;
+
+	/* The real filesystem works the mode out again from the kill bits. */
+	if (attr->ia_valid & (ATTR_KILL_SUID | ATTR_KILL_SGID))
+		attr->ia_valid &= ~ATTR_MODE;
+	/* The union file is not the upper's. */
+	attr->ia_valid &= ~ATTR_FILE;
+
+	upper = rwl_upper(dentry);
+	err = mnt_want_write(RWL_FS(dentry->d_sb)->upper.mnt);
+	if (err)
+		goto out_settle;
+	old_cred = rwl_override_creds(dentry->d_sb);
+	inode_lock(d_inode(upper));
+	err = rwl_do_setattr(dentry->d_sb, upper, attr);
+	inode_unlock(d_inode(upper));
+	revert_creds(old_cred);
+	mnt_drop_write(RWL_FS(dentry->d_sb)->upper.mnt);
+	rwl_copyattr(inode);
+out_settle:
+	if (attr->ia_valid & ATTR_SIZE)
+		rwl_settle_size(inode);
 	return err;
 }
 
@@ -63,8 +124,14 @@ static int rwl_getattr(rwl_idmap_t *idmap, const struct path *path,
 	if (err)
 		return err;
 
-	if (d_is_dir(dentry))
+	/* Identity is the lower file's, before and after copy-up. */
+	if (d_is_dir(dentry)) {
 		stat->dev = dentry->d_sb->s_dev;
+		stat->ino = d_inode(dentry)->i_ino;
+	} else if (RWL_I(d_inode(dentry))->origin_dev) {
+		stat->dev = RWL_I(d_inode(dentry))->origin_dev;
+		stat->ino = d_inode(dentry)->i_ino;
+	}
 	rwl_copyattr(d_inode(dentry));
 	return 0;
 }
@@ -103,6 +170,22 @@ struct posix_acl *rwl_get_inode_acl(struct inode *inode, int type, bool rcu)
 	return acl;
 }
 
+int rwl_set_real_acl(struct dentry *dentry, const char *name,
+		     struct posix_acl *acl)
+{
+	const struct cred *old_cred;
+	int err;
+
+	err = rwl_meta_write_begin(dentry);
+	if (err)
+		return err;
+	old_cred = rwl_override_creds(dentry->d_sb);
+	err = rwl_real_set_acl(rwl_upper(dentry), name, acl);
+	revert_creds(old_cred);
+	rwl_meta_write_end(dentry);
+	return err;
+}
+
 struct posix_acl *rwl_get_acl(rwl_idmap_t *idmap, struct dentry *dentry,
 			      int type)
 {
@@ -122,7 +205,16 @@ struct posix_acl *rwl_get_acl(rwl_idmap_t *idmap, struct dentry *dentry,
 
 const struct inode_operations rwl_dir_inode_operations = {
 	.lookup		= rwl_lookup,
+	.create		= rwl_create,
+	.mkdir		= rwl_mkdir,
+	.mknod		= rwl_mknod,
+	.symlink	= rwl_symlink,
+	.link		= rwl_link,
+	.unlink		= rwl_unlink,
+	.rmdir		= rwl_rmdir,
+	.rename		= rwl_rename,
 	.permission	= rwl_permission,
+	.setattr	= rwl_setattr,
 	.getattr	= rwl_getattr,
 	.listxattr	= rwl_listxattr,
 	RWL_ACL_INODE_OPERATIONS,
@@ -130,6 +222,7 @@ const struct inode_operations rwl_dir_inode_operations = {
 
 static const struct inode_operations rwl_file_inode_operations = {
 	.permission	= rwl_permission,
+	.setattr	= rwl_setattr,
 	.getattr	= rwl_getattr,
 	.listxattr	= rwl_listxattr,
 	RWL_ACL_INODE_OPERATIONS,
@@ -137,28 +230,40 @@ static const struct inode_operations rwl_file_inode_operations = {
 
 static const struct inode_operations rwl_symlink_inode_operations = {
 	.get_link	= rwl_get_link,
+	.setattr	= rwl_setattr,
 	.getattr	= rwl_getattr,
 	.listxattr	= rwl_listxattr,
 };
 
 static const struct inode_operations rwl_special_inode_operations = {
 	.permission	= rwl_permission,
+	.setattr	= rwl_setattr,
 	.getattr	= rwl_getattr,
 	.listxattr	= rwl_listxattr,
 	RWL_ACL_INODE_OPERATIONS,
 };
 
-static void rwl_inode_init(struct inode *inode, const struct rwl_path *top)
+static void rwl_inode_init(struct inode *inode, struct dentry *upper,
+			   const struct rwl_path *lower)
 {
 	struct rwl_inode *oi = RWL_I(inode);
 	struct inode *real = oi->real;
 	umode_t mode = real->i_mode;
 
 	ihold(real);
-	oi->layer = top->layer;
+	oi->layer = lower ? lower->layer : &RWL_FS(inode->i_sb)->upper;
+	if (upper)
+		oi->__upper = dget(upper);
+	if (lower && !S_ISDIR(mode))
+		oi->origin_dev = real->i_sb->s_dev;
 	inode->i_ino = real->i_ino;
 	inode->i_mode = mode;
 	inode->i_flags |= S_NOCMTIME;
+#ifdef CONFIG_FS_POSIX_ACL
+	/* The real inode caches its ACLs; a second cache would go stale. */
+	inode->i_acl = ACL_DONT_CACHE;
+	inode->i_default_acl = ACL_DONT_CACHE;
+#endif
 
 	switch (mode & S_IFMT) {
 	case S_IFREG:
@@ -191,18 +296,28 @@ static int rwl_inode_set(struct inode *inode, void *data)
 	return 0;
 }
 
-struct inode *rwl_get_inode(struct super_block *sb, const struct rwl_path *top)
+/*
+ * The union inode for a name found as @upper and/or @lower (the topmost
+ * lower dentry).  The lower inode is the key when there is one, so a
+ * file keeps its union inode when it is copied up.
+ */
+struct inode *rwl_get_inode(struct super_block *sb, struct dentry *upper,
+			    const struct rwl_path *lower)
 {
-	struct inode *real = d_inode(top->dentry);
+	struct inode *key = d_inode(lower ? lower->dentry : upper);
 	struct inode *inode;
 
-	inode = iget5_locked(sb, (unsigned long)real, rwl_inode_test,
-			     rwl_inode_set, real);
+	inode = iget5_locked(sb, (unsigned long)key, rwl_inode_test,
+			     rwl_inode_set, key);
 	if (!inode)
 		return ERR_PTR(-ENOMEM);
 	if (inode->i_state & I_NEW) {
-		rwl_inode_init(inode, top);
+		rwl_inode_init(inode, upper, lower);
 		unlock_new_inode(inode);
+	} else if (upper && !rwl_i_upper(inode)) {
+		/* Copied up through another name while this one was cached. */
+		rwl_set_upper(inode, upper);
+		rwl_copyattr(inode);
 	}
 	return inode;
 }

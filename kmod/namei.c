@@ -2,39 +2,61 @@
 /*
  * Lookup across layers and the life of union dentries.
  *
- * The topmost layer holding a name wins.  A non-directory hides whatever
- * lies below it; directories of the same name merge until the first layer
- * where the name is not a directory.
+ * The upper is asked first, then each lower, top down.  A whiteout ends
+ * the lookup with a negative result; a non-directory hides whatever lies
+ * below it; directories of one name merge until an opaque directory or a
+ * layer where the name is not a directory.
  */
 #include <linux/namei.h>
 #include <linux/slab.h>
+#include <linux/xattr.h>
 
 #include "rwlayer.h"
 
+static bool rwl_real_dentry_stale(struct dentry *real, unsigned int flags,
+				  int *ret)
+{
+	if (!IS_ROOT(real) && d_unhashed(real)) {
+		*ret = 0;
+		return true;
+	}
+	if (real->d_flags & DCACHE_OP_REVALIDATE) {
+		*ret = real->d_op->d_revalidate(real, flags);
+		return *ret <= 0;
+	}
+	return false;
+}
+
 /*
- * A union dentry stays valid while every real dentry under it does.  A
- * real dentry that was unlinked or renamed away in its layer (the image
+ * A union dentry stays valid while every lower dentry under it does.  A
+ * lower dentry that was unlinked or renamed away in its layer (the image
  * server updated the tree) is unhashed; dropping the union dentry makes
  * the next access look the name up again instead of serving stale data.
+ * A name that was absent is looked up again whenever it is asked for,
+ * so a file the server adds shows at once.  A non-directory copied up is
+ * the client's own: the lower no longer matters to it.
  */
 static int rwl_d_revalidate(struct dentry *dentry, unsigned int flags)
 {
 	struct rwl_entry *entry = READ_ONCE(dentry->d_fsdata);
+	struct dentry *parent;
+	struct inode *inode;
 	unsigned int i;
-	int ret;
+	int ret = 1;
 
 	if (!entry)
 		return 1;
+	inode = d_inode_rcu(dentry);
+	if (!inode) {
+		parent = READ_ONCE(dentry->d_parent);
+		entry = READ_ONCE(parent->d_fsdata);
+		return entry && entry->num ? 0 : 1;
+	}
+	if (rwl_i_upper(inode) && !S_ISDIR(inode->i_mode))
+		return 1;
 	for (i = 0; i < entry->num; i++) {
-		struct dentry *real = entry->stack[i].dentry;
-
-		if (!IS_ROOT(real) && d_unhashed(real))
-			return 0;
-		if (real->d_flags & DCACHE_OP_REVALIDATE) {
-			ret = real->d_op->d_revalidate(real, flags);
-			if (ret <= 0)
-				return ret;
-		}
+		if (rwl_real_dentry_stale(entry->stack[i].dentry, flags, &ret))
+			return ret;
 	}
 	return 1;
 }
@@ -49,15 +71,43 @@ const struct dentry_operations rwl_dentry_operations = {
 	.d_release	= rwl_d_release,
 };
 
+bool rwl_is_opaque(const struct path *dir)
+{
+	char val;
+
+	return rwl_do_getxattr(dir, RWL_XATTR_OPAQUE, &val, 1) == 1 &&
+	       val == 'y';
+}
+
 /*
- * Collect the real dentries for @name below the layers of @parent into
- * @stack.  Returns how many were found or a negative errno; on error no
- * reference is kept.
+ * Does the upper non-directory @upper still stand for @lower, the file it
+ * was copied up from?  The origin xattr says which lower file that was.
  */
-static int rwl_lookup_layers(const struct rwl_entry *parent,
-			     const struct qstr *name, struct rwl_path *stack)
+static bool rwl_origin_matches(struct super_block *sb, struct dentry *upper,
+			       struct dentry *lower)
+{
+	struct path upath = { .mnt = RWL_FS(sb)->upper.mnt, .dentry = upper };
+	__le64 origin[2];
+
+	if (rwl_do_getxattr(&upath, RWL_XATTR_ORIGIN, origin,
+			    sizeof(origin)) != sizeof(origin))
+		return false;
+	return le64_to_cpu(origin[0]) == d_inode(lower)->i_sb->s_dev &&
+	       le64_to_cpu(origin[1]) == d_inode(lower)->i_ino;
+}
+
+/*
+ * Collect the lower dentries for @name below @parent into @stack.  @above
+ * is the upper dentry found, if any.  Returns how many were found or a
+ * negative errno; on error no reference is kept.
+ */
+static int rwl_lookup_lowers(struct super_block *sb,
+			     const struct rwl_entry *parent,
+			     const struct qstr *name, struct dentry *above,
+			     struct rwl_path *stack)
 {
 	struct dentry *this;
+	struct path p;
 	unsigned int i;
 	int n = 0;
 
@@ -70,8 +120,22 @@ static int rwl_lookup_layers(const struct rwl_entry *parent,
 			dput(this);
 			continue;
 		}
+		if (rwl_is_whiteout(this)) {
+			dput(this);
+			break;
+		}
+		if (above && !d_is_dir(above)) {
+			/* Only the file an upper copy came from stays below it. */
+			if (rwl_origin_matches(sb, above, this)) {
+				stack[n].layer = parent->stack[i].layer;
+				stack[n++].dentry = this;
+			} else {
+				dput(this);
+			}
+			break;
+		}
 		/* A non-directory under a directory is hidden and ends the merge. */
-		if (n && !d_is_dir(this)) {
+		if ((n || above) && !d_is_dir(this)) {
 			dput(this);
 			break;
 		}
@@ -79,6 +143,9 @@ static int rwl_lookup_layers(const struct rwl_entry *parent,
 		stack[n].dentry = this;
 		n++;
 		if (!d_is_dir(this))
+			break;
+		rwl_layer_path(&stack[n - 1], &p);
+		if (rwl_is_opaque(&p))
 			break;
 	}
 	return n;
@@ -89,43 +156,120 @@ out_put:
 	return PTR_ERR(this);
 }
 
+/*
+ * The upper dentry of @name in the upper directory @udir: NULL when the
+ * name is absent or whited out (*whiteout says which), else a positive
+ * dentry whose reference the caller owns.
+ */
+static struct dentry *rwl_lookup_upper_layer(struct dentry *udir,
+					     const struct qstr *name,
+					     bool *whiteout)
+{
+	struct dentry *this;
+
+	*whiteout = false;
+	if (!udir)
+		return NULL;
+	this = rwl_do_lookup(name->name, udir, name->len);
+	if (IS_ERR(this) || (d_is_positive(this) && !rwl_is_whiteout(this)))
+		return this;
+	*whiteout = rwl_is_whiteout(this);
+	dput(this);
+	return NULL;
+}
+
+/* Is @name present in a lower below @parent (deleting it needs a whiteout)? */
+bool rwl_lower_has_name(const struct dentry *parent, const struct qstr *name)
+{
+	const struct rwl_entry *pe = RWL_E(parent);
+	const struct cred *old_cred;
+	struct dentry *this;
+	bool found = false;
+	unsigned int i;
+
+	old_cred = rwl_override_creds(parent->d_sb);
+	for (i = 0; i < pe->num && !found; i++) {
+		this = rwl_do_lookup(name->name, pe->stack[i].dentry, name->len);
+		if (IS_ERR(this)) {
+			/* When in doubt, hide: a stray whiteout is harmless. */
+			found = true;
+			break;
+		}
+		if (rwl_is_whiteout(this)) {
+			dput(this);
+			break;
+		}
+		found = d_is_positive(this);
+		dput(this);
+	}
+	revert_creds(old_cred);
+	return found;
+}
+
+static struct dentry *rwl_lookup_negative(struct dentry *dentry,
+					  const struct rwl_entry *parent)
+{
+	struct rwl_entry *entry = rwl_entry_alloc(0);
+
+	if (!entry)
+		return ERR_PTR(-ENOMEM);
+	rwl_entry_set_rule(entry, parent, &dentry->d_name);
+	dentry->d_fsdata = entry;
+	return d_splice_alias(NULL, dentry);
+}
+
 struct dentry *rwl_lookup(struct inode *dir, struct dentry *dentry,
 			  unsigned int flags)
 {
 	const struct rwl_entry *parent = RWL_E(dentry->d_parent);
+	struct super_block *sb = dentry->d_sb;
+	struct dentry *upper = NULL;
 	const struct cred *old_cred;
 	struct rwl_entry *entry;
-	struct rwl_path *stack;
 	struct inode *inode;
-	int n, err;
+	bool whiteout, hide;
+	int n = 0, err;
 
 	if (dentry->d_name.len > NAME_MAX)
 		return ERR_PTR(-ENAMETOOLONG);
 
-	stack = kcalloc(parent->num, sizeof(*stack), GFP_KERNEL);
-	if (!stack)
+	entry = rwl_entry_alloc(parent->num);
+	if (!entry)
 		return ERR_PTR(-ENOMEM);
+	rwl_entry_set_rule(entry, parent, &dentry->d_name);
 
-	old_cred = rwl_override_creds(dentry->d_sb);
-	n = rwl_lookup_layers(parent, &dentry->d_name, stack);
+	old_cred = rwl_override_creds(sb);
+	upper = rwl_lookup_upper_layer(rwl_i_upper(dir), &dentry->d_name,
+				       &whiteout);
+	err = PTR_ERR(upper);
+	if (IS_ERR(upper))
+		goto out_revert;
+	hide = whiteout ||
+	       (upper && d_is_dir(upper) && rwl_rule_hides_lower(entry));
+	if (upper && d_is_dir(upper) && !hide) {
+		struct path upath = {
+			.mnt = RWL_FS(sb)->upper.mnt, .dentry = upper,
+		};
+
+		hide = rwl_is_opaque(&upath);
+	}
+	if (!hide) {
+		n = rwl_lookup_lowers(sb, parent, &dentry->d_name, upper,
+				      entry->stack);
+		err = n;
+		if (n < 0)
+			goto out_revert;
+	}
 	revert_creds(old_cred);
-	err = n;
-	if (n < 0)
-		goto out_free;
-	if (n == 0) {
-		kfree(stack);
-		return d_splice_alias(NULL, dentry);
+	entry->num = n;
+
+	if (!upper && !n) {
+		rwl_entry_free(entry);
+		return rwl_lookup_negative(dentry, parent);
 	}
 
-	err = -ENOMEM;
-	entry = rwl_entry_alloc(n);
-	if (!entry)
-		goto out_put;
-	/* The entry owns the real dentries from here on. */
-	memcpy(entry->stack, stack, n * sizeof(*stack));
-	kfree(stack);
-
-	inode = rwl_get_inode(dentry->d_sb, &entry->stack[0]);
+	inode = rwl_get_inode(sb, upper, n ? &entry->stack[0] : NULL);
+	dput(upper);
 	if (IS_ERR(inode)) {
 		rwl_entry_free(entry);
 		return ERR_CAST(inode);
@@ -133,10 +277,9 @@ struct dentry *rwl_lookup(struct inode *dir, struct dentry *dentry,
 	dentry->d_fsdata = entry;
 	return d_splice_alias(inode, dentry);
 
-out_put:
-	while (n--)
-		dput(stack[n].dentry);
-out_free:
-	kfree(stack);
+out_revert:
+	revert_creds(old_cred);
+	entry->num = 0;
+	rwl_entry_free(entry);
 	return ERR_PTR(err);
 }

@@ -20,6 +20,7 @@ struct rwl_dirent {
 	struct list_head list;		/* in rwl_dir_reader.order */
 	u64 ino;
 	unsigned int type;
+	bool whiteout;			/* hides the name, is not listed */
 	unsigned int len;
 	char name[];
 };
@@ -31,6 +32,7 @@ struct rwl_dir_snapshot {
 
 struct rwl_dir_file {
 	struct file *realfile;		/* single-layer directory */
+	bool lower_only;		/* ... read from a lower */
 	struct rwl_dir_snapshot *snap;	/* merged directory, NULL until read */
 };
 
@@ -95,6 +97,7 @@ static bool rwl_fill_merge(struct dir_context *ctx, const char *name,
 	}
 	d->ino = ino;
 	d->type = d_type;
+	d->whiteout = false;
 	d->len = namelen;
 	memcpy(d->name, name, namelen);
 	d->name[namelen] = '\0';
@@ -125,15 +128,44 @@ static void rwl_snapshot_free(struct rwl_dir_snapshot *snap)
 	kfree(snap);
 }
 
-static int rwl_read_layer(struct super_block *sb, const struct rwl_path *p,
+/*
+ * Whiteouts show up as character devices; which character devices are
+ * whiteouts takes a lookup, done after the layer's directory was read
+ * (the lookup must not nest in iterate_dir()).
+ */
+static int rwl_mark_whiteouts(struct super_block *sb, struct dentry *dir,
+			      struct list_head *from, struct list_head *order)
+{
+	const struct cred *old_cred;
+	struct rwl_dirent *d;
+	struct dentry *real;
+	int err = 0;
+
+	old_cred = rwl_override_creds(sb);
+	d = list_entry(from, struct rwl_dirent, list);
+	list_for_each_entry_continue(d, order, list) {
+		if (d->type != DT_CHR)
+			continue;
+		real = rwl_do_lookup(d->name, dir, d->len);
+		if (IS_ERR(real)) {
+			err = PTR_ERR(real);
+			break;
+		}
+		d->whiteout = rwl_is_whiteout(real);
+		dput(real);
+	}
+	revert_creds(old_cred);
+	return err;
+}
+
+static int rwl_read_layer(struct super_block *sb, const struct path *realpath,
 			  struct rwl_dir_reader *rd)
 {
-	struct path realpath;
+	struct list_head *last = rd->order.prev;
 	struct file *realfile;
 	int err;
 
-	rwl_layer_path(p, &realpath);
-	realfile = rwl_open_real(sb, &realpath, O_RDONLY | O_DIRECTORY);
+	realfile = rwl_open_real(sb, realpath, O_RDONLY | O_DIRECTORY);
 	if (IS_ERR(realfile))
 		return PTR_ERR(realfile);
 
@@ -144,7 +176,10 @@ static int rwl_read_layer(struct super_block *sb, const struct rwl_path *p,
 	} while (!err && !rd->err && rd->added);
 
 	fput(realfile);
-	return err ?: rd->err;
+	err = err ?: rd->err;
+	if (!err)
+		err = rwl_mark_whiteouts(sb, realpath->dentry, last, &rd->order);
+	return err;
 }
 
 static struct rwl_dir_snapshot *rwl_snapshot_read(struct dentry *dentry)
@@ -156,14 +191,30 @@ static struct rwl_dir_snapshot *rwl_snapshot_read(struct dentry *dentry)
 		.order = LIST_HEAD_INIT(rd.order),
 	};
 	struct rwl_dir_snapshot *snap;
-	struct rwl_dirent *d;
+	struct rwl_dirent *d, *next;
+	struct path realpath;
 	unsigned int i;
 	int err;
 
-	for (i = 0; i < entry->num; i++) {
-		err = rwl_read_layer(dentry->d_sb, &entry->stack[i], &rd);
+	if (rwl_upper(dentry)) {
+		rwl_upper_path(dentry, &realpath);
+		err = rwl_read_layer(dentry->d_sb, &realpath, &rd);
 		if (err)
 			goto out_free;
+	}
+	for (i = 0; i < entry->num; i++) {
+		rwl_layer_path(&entry->stack[i], &realpath);
+		err = rwl_read_layer(dentry->d_sb, &realpath, &rd);
+		if (err)
+			goto out_free;
+	}
+	/* Whiteouts did their job of hiding lower names; they are not listed. */
+	list_for_each_entry_safe(d, next, &rd.order, list) {
+		if (d->whiteout) {
+			list_del(&d->list);
+			kfree(d);
+			rd.count--;
+		}
 	}
 
 	err = -ENOMEM;
@@ -214,6 +265,12 @@ static int rwl_iterate(struct file *file, struct dir_context *ctx)
 {
 	struct rwl_dir_file *od = file->private_data;
 
+	/* Copied up since it was opened: read from the start, merged. */
+	if (od->realfile && od->lower_only && ctx->pos == 0 &&
+	    rwl_upper(file->f_path.dentry)) {
+		fput(od->realfile);
+		od->realfile = NULL;
+	}
 	if (od->realfile)
 		return rwl_do_iterate(od->realfile, ctx);
 	return rwl_iterate_merged(file, ctx);
@@ -247,7 +304,7 @@ static loff_t rwl_dir_llseek(struct file *file, loff_t offset, int whence)
 
 static int rwl_dir_open(struct inode *inode, struct file *file)
 {
-	const struct rwl_entry *entry = RWL_E(file->f_path.dentry);
+	struct dentry *dentry = file->f_path.dentry;
 	struct rwl_dir_file *od;
 	struct path realpath;
 	struct file *realfile;
@@ -256,8 +313,9 @@ static int rwl_dir_open(struct inode *inode, struct file *file)
 	if (!od)
 		return -ENOMEM;
 
-	if (entry->num == 1) {
-		rwl_real_path(file->f_path.dentry, &realpath);
+	if (rwl_dir_layers(dentry) == 1) {
+		od->lower_only = !rwl_upper(dentry);
+		rwl_real_path(dentry, &realpath);
 		realfile = rwl_open_real(inode->i_sb, &realpath,
 					 O_RDONLY | O_DIRECTORY);
 		if (IS_ERR(realfile)) {
@@ -279,6 +337,95 @@ static int rwl_dir_release(struct inode *inode, struct file *file)
 	rwl_snapshot_free(od->snap);
 	kfree(od);
 	return 0;
+}
+
+/* Is a directory empty as the union shows it?  0 or -ENOTEMPTY. */
+int rwl_check_empty(struct dentry *dentry)
+{
+	struct rwl_dir_snapshot *snap;
+	unsigned int i, names = 0;
+	struct rwl_dirent *d;
+
+	snap = rwl_snapshot_read(dentry);
+	if (IS_ERR(snap))
+		return PTR_ERR(snap);
+	for (i = 0; i < snap->count; i++) {
+		d = snap->entries[i];
+		if (!(d->len <= 2 && d->name[0] == '.' &&
+		      (d->len == 1 || d->name[1] == '.')))
+			names++;
+	}
+	rwl_snapshot_free(snap);
+	return names ? -ENOTEMPTY : 0;
+}
+
+struct rwl_name_collector {
+	struct dir_context ctx;
+	struct list_head names;
+	unsigned int added;
+	int err;
+};
+
+static bool rwl_collect_name(struct dir_context *ctx, const char *name,
+			     int namelen, loff_t offset, u64 ino,
+			     unsigned int d_type)
+{
+	struct rwl_name_collector *nc = container_of(ctx,
+						     struct rwl_name_collector,
+						     ctx);
+	struct rwl_dirent *d;
+
+	d = kmalloc(struct_size(d, name, namelen + 1), GFP_KERNEL);
+	if (!d) {
+		nc->err = -ENOMEM;
+		return false;
+	}
+	d->type = d_type;
+	d->len = namelen;
+	memcpy(d->name, name, namelen);
+	d->name[namelen] = '\0';
+	list_add_tail(&d->list, &nc->names);
+	nc->added++;
+	return true;
+}
+
+/*
+ * Call @fn for every name in one real directory.  The names are read
+ * first, so @fn runs with no lock held and may change the directory.
+ */
+int rwl_real_dir_names(struct super_block *sb, const struct path *dir,
+		       int (*fn)(void *arg, const char *name, int len,
+				 unsigned int type),
+		       void *arg)
+{
+	struct rwl_name_collector nc = {
+		.ctx.actor = rwl_collect_name,
+		.names = LIST_HEAD_INIT(nc.names),
+	};
+	const struct cred *old_cred;
+	struct rwl_dirent *d;
+	struct file *realfile;
+	int err;
+
+	realfile = rwl_open_real(sb, dir, O_RDONLY | O_DIRECTORY);
+	if (IS_ERR(realfile))
+		return PTR_ERR(realfile);
+	do {
+		nc.added = 0;
+		err = rwl_do_iterate(realfile, &nc.ctx);
+	} while (!err && !nc.err && nc.added);
+	fput(realfile);
+	err = err ?: nc.err;
+
+	old_cred = rwl_override_creds(sb);
+	list_for_each_entry(d, &nc.names, list) {
+		if (err)
+			break;
+		err = fn(arg, d->name, d->len, d->type);
+	}
+	revert_creds(old_cred);
+	rwl_free_dirents(&nc.names);
+	return err;
 }
 
 const struct file_operations rwl_dir_operations = {

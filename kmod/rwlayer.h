@@ -19,25 +19,69 @@
 
 #define RWLAYER_SUPER_MAGIC	0x72776c79	/* "rwly" */
 #define RWL_MAX_LOWER		32
+#define RWL_MAX_RULES		64
+
+/* The upper's on-disk format is overlayfs' (see rwlayer.rst). */
+#define RWL_XATTR_OPAQUE	"trusted.overlay.opaque"
+#define RWL_XATTR_ORIGIN	"trusted.rwlayer.origin"
+#define RWL_XATTR_OVL_PREFIX	"trusted.overlay."
+#define RWL_XATTR_OWN_PREFIX	"trusted.rwlayer."
 
 /*
- * A read-only layer.  Its mount is a private clone of the directory the
- * user named, so later changes to the user's mount tree (umount, move) do
- * not pull the layer from under us.
+ * A layer.  Its mount is a private clone of the directory the user named,
+ * so later changes to the user's mount tree (umount, move) do not pull the
+ * layer from under us.  Lowers are read-only clones; the upper is not.
  */
 struct rwl_layer {
 	struct vfsmount *mnt;
-	unsigned int idx;		/* 0 is the topmost lower */
+	unsigned int idx;		/* lowers: 0 is the topmost */
+};
+
+enum rwl_rule_kind {
+	RWL_RULE_UNION,
+	RWL_RULE_EMPTY,
+	RWL_RULE_FILE,
+};
+
+/* One writable part of the tree and what it has used of the upper. */
+struct rwl_rule {
+	char *path;			/* normalized, "/" for the root */
+	enum rwl_rule_kind kind;
+	u64 max_bytes;			/* 0: no limit */
+	u64 max_inodes;			/* 0: no limit */
+	atomic64_t bytes;
+	atomic64_t inodes;
 };
 
 /*
- * Per-superblock state.  The writable upper and the rule table join the
- * lower stack here; everything below reaches layers only through it.
+ * The rule table as a tree of path components, so that lookup finds the
+ * rule of a child from its parent's node in one step.  Nodes exist for
+ * every rule path and their ancestors.
+ */
+struct rwl_rule_node {
+	struct rwl_rule_node *children;
+	struct rwl_rule_node *next;	/* sibling */
+	struct rwl_rule *rule;		/* the rule whose path ends here */
+	unsigned int len;
+	char name[];
+};
+
+/*
+ * Per-superblock state.  Everything below reaches layers only through it.
  */
 struct rwl_fs {
 	unsigned int num_lower;
 	struct rwl_layer *layers;	/* num_lower entries, top first */
+	struct rwl_layer upper;		/* upper.mnt NULL: read-only union */
+	struct dentry *workdir;		/* on the upper's filesystem */
 	char *lower_spec;		/* lower= as given, for /proc/mounts */
+	char *upper_spec;
+	char *work_spec;
+	unsigned int num_rules;
+	struct rwl_rule *rules;
+	bool rules_implicit;		/* no rule=: the whole tree */
+	struct rwl_rule_node *rule_root;
+	atomic_t tmp_seq;		/* names in the work directory */
 	const struct cred *creator_cred;
 };
 
@@ -48,24 +92,36 @@ struct rwl_path {
 };
 
 /*
- * Per-dentry: the real dentries that make up a union dentry, topmost
- * first.  A directory may merge several; anything else has exactly one.
- * Immutable once the dentry is instantiated; a change below invalidates
- * the dentry (d_revalidate) and a new lookup builds a new entry.
+ * Per-dentry: where the name sits in the rule table and the real lower
+ * dentries that make it up, topmost first.  A directory may merge
+ * several; a non-directory has at most one (its origin after copy-up).
+ * A negative dentry has none but still knows its rule.  Immutable once
+ * the dentry is instantiated; a change below invalidates the dentry
+ * (d_revalidate) and a new lookup builds a new entry.  The upper dentry
+ * belongs to the inode, which is why copy-up never changes an entry.
  */
 struct rwl_entry {
+	const struct rwl_rule_node *node;	/* NULL: below no rule path */
+	struct rwl_rule *rule;		/* NULL: read-only */
+	struct rwl_rule *dir_rule;	/* what children inherit */
 	unsigned int num;
 	struct rwl_path stack[];
 };
 
 /*
- * Union inodes are hashed by the real inode they show, so hard links in a
- * lower share one union inode and inode numbers follow the real ones.
+ * Union inodes are hashed by the lower inode they show (the upper inode
+ * when there is no lower), so hard links in a lower share one union
+ * inode, and copy-up does not change which union inode a file is.
  */
 struct rwl_inode {
 	struct inode vfs_inode;
-	struct inode *real;		/* pinned with ihold() */
+	struct inode *real;		/* the hash key, pinned with ihold() */
 	const struct rwl_layer *layer;	/* where @real lives */
+	struct dentry *__upper;		/* set once, see rwl_i_upper() */
+	dev_t origin_dev;		/* st_dev reported for a non-dir */
+	struct mutex lock;		/* copy-up and usage accounting */
+	struct rwl_rule *charged_rule;	/* who pays for the upper copy */
+	u64 charged_bytes;
 };
 
 static inline struct rwl_fs *RWL_FS(const struct super_block *sb)
@@ -78,14 +134,35 @@ static inline struct rwl_inode *RWL_I(const struct inode *inode)
 	return container_of(inode, struct rwl_inode, vfs_inode);
 }
 
-static inline struct inode *rwl_inode_real(const struct inode *inode)
-{
-	return RWL_I(inode)->real;
-}
-
 static inline struct rwl_entry *RWL_E(const struct dentry *dentry)
 {
 	return dentry->d_fsdata;
+}
+
+/* The upper dentry of a union inode, NULL until copy-up or create. */
+static inline struct dentry *rwl_i_upper(const struct inode *inode)
+{
+	return smp_load_acquire(&RWL_I(inode)->__upper);
+}
+
+static inline struct dentry *rwl_upper(const struct dentry *dentry)
+{
+	return d_inode(dentry) ? rwl_i_upper(d_inode(dentry)) : NULL;
+}
+
+/* The real inode whose data and attributes the union inode shows. */
+static inline struct inode *rwl_inode_real(const struct inode *inode)
+{
+	struct dentry *upper = rwl_i_upper(inode);
+
+	return upper ? d_inode(upper) : RWL_I(inode)->real;
+}
+
+static inline const struct rwl_layer *rwl_inode_layer(const struct inode *inode)
+{
+	if (rwl_i_upper(inode))
+		return &RWL_FS(inode->i_sb)->upper;
+	return RWL_I(inode)->layer;
 }
 
 /* The real path of one layer's dentry. */
@@ -95,18 +172,58 @@ static inline void rwl_layer_path(const struct rwl_path *p, struct path *path)
 	path->dentry = p->dentry;
 }
 
+static inline void rwl_upper_path(const struct dentry *dentry,
+				  struct path *path)
+{
+	path->mnt = RWL_FS(dentry->d_sb)->upper.mnt;
+	path->dentry = rwl_upper(dentry);
+}
+
 /* The topmost real path of a positive union dentry. */
 static inline void rwl_real_path(const struct dentry *dentry,
 				 struct path *path)
 {
-	rwl_layer_path(&RWL_E(dentry)->stack[0], path);
+	if (rwl_upper(dentry))
+		rwl_upper_path(dentry, path);
+	else
+		rwl_layer_path(&RWL_E(dentry)->stack[0], path);
+}
+
+/* How many real directories a union directory reads: upper + lowers. */
+static inline unsigned int rwl_dir_layers(const struct dentry *dentry)
+{
+	return !!rwl_upper(dentry) + RWL_E(dentry)->num;
+}
+
+static inline bool rwl_has_upper(const struct super_block *sb)
+{
+	return RWL_FS(sb)->upper.mnt;
+}
+
+/* The dcache has no whiteout type: a whiteout is a char device 0/0. */
+static inline bool rwl_is_whiteout(const struct dentry *real)
+{
+	return d_really_is_positive(real) && IS_WHITEOUT(d_inode(real));
 }
 
 /* params.c */
+struct rwl_rule_spec {
+	char *path;
+	enum rwl_rule_kind kind;
+	u64 max_bytes;
+	u64 max_inodes;
+};
+
 struct rwl_fs_context {
 	unsigned int num_lower;
 	struct path lower[RWL_MAX_LOWER];
 	char *lower_spec;
+	struct path upper;
+	char *upper_spec;
+	struct path work;
+	char *work_spec;
+	unsigned int num_rules;
+	struct rwl_rule_spec rules[RWL_MAX_RULES];
 };
 
 extern const struct fs_parameter_spec rwl_fs_parameters[];
@@ -116,15 +233,60 @@ void rwl_fs_context_release(struct rwl_fs_context *ctx);
 /* super.c */
 extern struct file_system_type rwl_fs_type;
 
+/* rules.c */
+int rwl_rules_build(struct fs_context *fc, struct rwl_fs *ofs);
+void rwl_rules_free(struct rwl_fs *ofs);
+int rwl_rules_prepare(struct super_block *sb);
+void rwl_entry_set_rule(struct rwl_entry *entry,
+			const struct rwl_entry *parent,
+			const struct qstr *name);
+bool rwl_rule_hides_lower(const struct rwl_entry *entry);
+int rwl_charge(struct rwl_rule *rule, u64 bytes, u64 inodes);
+void rwl_uncharge(struct rwl_rule *rule, u64 bytes, u64 inodes);
+int rwl_charge_size(struct inode *inode, struct rwl_rule *rule, loff_t size);
+void rwl_settle_size(struct inode *inode);
+void rwl_uncharge_inode(struct inode *inode);
+void rwl_rule_statfs(const struct rwl_rule *rule, struct kstatfs *buf);
+
 /* namei.c */
 extern const struct dentry_operations rwl_dentry_operations;
 struct dentry *rwl_lookup(struct inode *dir, struct dentry *dentry,
 			  unsigned int flags);
+bool rwl_lower_has_name(const struct dentry *parent, const struct qstr *name);
+bool rwl_is_opaque(const struct path *dir);
 
 /* inode.c */
 extern const struct inode_operations rwl_dir_inode_operations;
-struct inode *rwl_get_inode(struct super_block *sb, const struct rwl_path *top);
+struct inode *rwl_get_inode(struct super_block *sb, struct dentry *upper,
+			    const struct rwl_path *lower);
 void rwl_copyattr(struct inode *inode);
+int rwl_set_real_acl(struct dentry *dentry, const char *name,
+		     struct posix_acl *acl);
+
+/* dir.c */
+int rwl_may_write(const struct dentry *dentry);
+int rwl_create(rwl_idmap_t *idmap, struct inode *dir, struct dentry *dentry,
+	       umode_t mode, bool excl);
+int rwl_mkdir(rwl_idmap_t *idmap, struct inode *dir, struct dentry *dentry,
+	      umode_t mode);
+int rwl_mknod(rwl_idmap_t *idmap, struct inode *dir, struct dentry *dentry,
+	      umode_t mode, dev_t rdev);
+int rwl_symlink(rwl_idmap_t *idmap, struct inode *dir, struct dentry *dentry,
+		const char *link);
+int rwl_link(struct dentry *old, struct inode *dir, struct dentry *new);
+int rwl_unlink(struct inode *dir, struct dentry *dentry);
+int rwl_rmdir(struct inode *dir, struct dentry *dentry);
+int rwl_rename(rwl_idmap_t *idmap, struct inode *olddir, struct dentry *old,
+	       struct inode *newdir, struct dentry *new, unsigned int flags);
+
+/* copy_up.c */
+int rwl_copy_up(struct dentry *dentry);
+int rwl_copy_up_flags(struct dentry *dentry, int flags);
+struct dentry *rwl_work_create(struct super_block *sb, umode_t mode,
+			       dev_t rdev, const char *link);
+void rwl_work_remove(struct super_block *sb, struct dentry *temp);
+int rwl_set_opaque(struct super_block *sb, struct dentry *upper);
+int rwl_clear_dir(struct super_block *sb, const struct path *dir);
 
 /* file.c */
 extern const struct file_operations rwl_file_operations;
@@ -133,10 +295,18 @@ struct file *rwl_open_real(struct super_block *sb, const struct path *realpath,
 
 /* readdir.c */
 extern const struct file_operations rwl_dir_operations;
+int rwl_check_empty(struct dentry *dentry);
+int rwl_real_dir_names(struct super_block *sb, const struct path *dir,
+		       int (*fn)(void *arg, const char *name, int len,
+				 unsigned int type),
+		       void *arg);
 
 /* xattr.c */
 extern const struct xattr_handler *rwl_xattr_handlers[];
 ssize_t rwl_listxattr(struct dentry *dentry, char *list, size_t size);
+bool rwl_is_private_xattr(const char *name);
+int rwl_copy_xattrs(struct super_block *sb, const struct path *from,
+		    struct dentry *to);
 
 /* util.c */
 const struct cred *rwl_override_creds(struct super_block *sb);
@@ -147,6 +317,10 @@ void rwl_destroy_inode_cache(void);
 struct inode *rwl_alloc_inode(struct super_block *sb);
 void rwl_destroy_inode(struct inode *inode);
 void rwl_free_inode(struct inode *inode);
+void rwl_set_upper(struct inode *inode, struct dentry *upper);
+struct dentry *rwl_lookup_upper(struct dentry *udir, const struct qstr *name);
+int rwl_meta_write_begin(struct dentry *dentry);
+void rwl_meta_write_end(struct dentry *dentry);
 
 /*
  * Calls into the real filesystems.  Each logs its arguments and result
@@ -206,6 +380,115 @@ static inline int rwl_do_iterate(struct file *realfile, struct dir_context *ctx)
 	int ret = iterate_dir(realfile, ctx);
 
 	pr_debug("iterate(%pD2, %lld) = %i\n", realfile, ctx->pos, ret);
+	return ret;
+}
+
+static inline rwl_idmap_t *rwl_upper_idmap(struct super_block *sb)
+{
+	return rwl_mnt_idmap(RWL_FS(sb)->upper.mnt);
+}
+
+static inline int rwl_do_create(struct super_block *sb, struct inode *dir,
+				struct dentry *dentry, umode_t mode)
+{
+	int ret = vfs_create(rwl_upper_idmap(sb), dir, dentry, mode, true);
+
+	pr_debug("create(%pd2, 0%o) = %i\n", dentry, mode, ret);
+	return ret;
+}
+
+static inline int rwl_do_mkdir(struct super_block *sb, struct inode *dir,
+			       struct dentry *dentry, umode_t mode)
+{
+	int ret = vfs_mkdir(rwl_upper_idmap(sb), dir, dentry, mode);
+
+	pr_debug("mkdir(%pd2, 0%o) = %i\n", dentry, mode, ret);
+	return ret;
+}
+
+static inline int rwl_do_mknod(struct super_block *sb, struct inode *dir,
+			       struct dentry *dentry, umode_t mode, dev_t dev)
+{
+	int ret = vfs_mknod(rwl_upper_idmap(sb), dir, dentry, mode, dev);
+
+	pr_debug("mknod(%pd2, 0%o, 0%o) = %i\n", dentry, mode, dev, ret);
+	return ret;
+}
+
+static inline int rwl_do_symlink(struct super_block *sb, struct inode *dir,
+				 struct dentry *dentry, const char *link)
+{
+	int ret = vfs_symlink(rwl_upper_idmap(sb), dir, dentry, link);
+
+	pr_debug("symlink(%s, %pd2) = %i\n", link, dentry, ret);
+	return ret;
+}
+
+static inline int rwl_do_link(struct super_block *sb, struct dentry *old,
+			      struct inode *dir, struct dentry *new)
+{
+	int ret = vfs_link(old, rwl_upper_idmap(sb), dir, new, NULL);
+
+	pr_debug("link(%pd2, %pd2) = %i\n", old, new, ret);
+	return ret;
+}
+
+static inline int rwl_do_unlink(struct super_block *sb, struct inode *dir,
+				struct dentry *dentry)
+{
+	int ret = vfs_unlink(rwl_upper_idmap(sb), dir, dentry, NULL);
+
+	pr_debug("unlink(%pd2) = %i\n", dentry, ret);
+	return ret;
+}
+
+static inline int rwl_do_rmdir(struct super_block *sb, struct inode *dir,
+			       struct dentry *dentry)
+{
+	int ret = vfs_rmdir(rwl_upper_idmap(sb), dir, dentry);
+
+	pr_debug("rmdir(%pd2) = %i\n", dentry, ret);
+	return ret;
+}
+
+static inline int rwl_do_rename(struct super_block *sb, struct inode *olddir,
+				struct dentry *old, struct inode *newdir,
+				struct dentry *new, unsigned int flags)
+{
+	int ret = rwl_vfs_rename(rwl_upper_idmap(sb), olddir, old, newdir, new,
+				 flags);
+
+	pr_debug("rename(%pd2, %pd2, 0x%x) = %i\n", old, new, flags, ret);
+	return ret;
+}
+
+static inline int rwl_do_setattr(struct super_block *sb, struct dentry *dentry,
+				 struct iattr *attr)
+{
+	int ret = notify_change(rwl_upper_idmap(sb), dentry, attr, NULL);
+
+	pr_debug("setattr(%pd2, 0x%x) = %i\n", dentry, attr->ia_valid, ret);
+	return ret;
+}
+
+static inline int rwl_do_setxattr(struct super_block *sb, struct dentry *dentry,
+				  const char *name, const void *value,
+				  size_t size, int flags)
+{
+	int ret = vfs_setxattr(rwl_upper_idmap(sb), dentry, name, value, size,
+			       flags);
+
+	pr_debug("setxattr(%pd2, %s, %zu, 0x%x) = %i\n", dentry, name, size,
+		 flags, ret);
+	return ret;
+}
+
+static inline int rwl_do_removexattr(struct super_block *sb,
+				     struct dentry *dentry, const char *name)
+{
+	int ret = vfs_removexattr(rwl_upper_idmap(sb), dentry, name);
+
+	pr_debug("removexattr(%pd2, %s) = %i\n", dentry, name, ret);
 	return ret;
 }
 

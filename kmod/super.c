@@ -10,22 +10,77 @@
 
 #include "rwlayer.h"
 
+/*
+ * Inside a rule the space that matters is the upper's, cut down to the
+ * rule's limits; outside, the layer the name comes from.
+ */
 static int rwl_statfs(struct dentry *dentry, struct kstatfs *buf)
 {
+	struct rwl_fs *ofs = RWL_FS(dentry->d_sb);
+	const struct rwl_rule *rule = RWL_E(dentry)->rule;
 	struct path realpath;
 	int err;
 
-	rwl_real_path(dentry, &realpath);
+	if (rule) {
+		realpath.mnt = ofs->upper.mnt;
+		realpath.dentry = ofs->upper.mnt->mnt_root;
+	} else {
+		rwl_real_path(dentry, &realpath);
+	}
 	err = vfs_statfs(&realpath, buf);
-	if (!err)
-		buf->f_type = RWLAYER_SUPER_MAGIC;
-	return err;
+	if (err)
+		return err;
+	if (rule)
+		rwl_rule_statfs(rule, buf);
+	buf->f_type = RWLAYER_SUPER_MAGIC;
+	return 0;
+}
+
+static const char *const rwl_kind_names[] = {
+	[RWL_RULE_UNION] = "union",
+	[RWL_RULE_EMPTY] = "empty",
+	[RWL_RULE_FILE] = "file",
+};
+
+static void rwl_show_rule(struct seq_file *m, const struct rwl_rule *rule)
+{
+	seq_puts(m, ",rule=");
+	seq_escape(m, rule->path, ",:\\ \t\n");
+	seq_printf(m, ":%s", rwl_kind_names[rule->kind]);
+	if (rule->max_bytes)
+		seq_printf(m, ":size=%llu", rule->max_bytes);
+	if (rule->max_inodes)
+		seq_printf(m, ":inodes=%llu", rule->max_inodes);
 }
 
 static int rwl_show_options(struct seq_file *m, struct dentry *root)
 {
-	seq_show_option(m, "lower", RWL_FS(root->d_sb)->lower_spec);
+	struct rwl_fs *ofs = RWL_FS(root->d_sb);
+	unsigned int i;
+
+	seq_show_option(m, "lower", ofs->lower_spec);
+	if (!ofs->upper.mnt)
+		return 0;
+	seq_show_option(m, "upper", ofs->upper_spec);
+	seq_show_option(m, "work", ofs->work_spec);
+	for (i = 0; !ofs->rules_implicit && i < ofs->num_rules; i++)
+		rwl_show_rule(m, &ofs->rules[i]);
 	return 0;
+}
+
+/* syncfs() on the union reaches the upper's filesystem. */
+static int rwl_sync_fs(struct super_block *sb, int wait)
+{
+	struct super_block *upper_sb;
+	int ret;
+
+	if (!rwl_has_upper(sb) || !wait)
+		return 0;
+	upper_sb = RWL_FS(sb)->upper.mnt->mnt_sb;
+	down_read(&upper_sb->s_umount);
+	ret = sync_filesystem(upper_sb);
+	up_read(&upper_sb->s_umount);
+	return ret;
 }
 
 static const struct super_operations rwl_super_operations = {
@@ -34,6 +89,7 @@ static const struct super_operations rwl_super_operations = {
 	.free_inode	= rwl_free_inode,
 	.drop_inode	= generic_delete_inode,
 	.statfs		= rwl_statfs,
+	.sync_fs	= rwl_sync_fs,
 	.show_options	= rwl_show_options,
 };
 
@@ -43,10 +99,15 @@ static void rwl_free_fs(struct rwl_fs *ofs)
 
 	if (!ofs)
 		return;
+	dput(ofs->workdir);
+	kern_unmount(ofs->upper.mnt);
 	for (i = 0; i < ofs->num_lower; i++)
 		kern_unmount(ofs->layers[i].mnt);
 	kfree(ofs->layers);
+	rwl_rules_free(ofs);
 	kfree(ofs->lower_spec);
+	kfree(ofs->upper_spec);
+	kfree(ofs->work_spec);
 	if (ofs->creator_cred)
 		put_cred(ofs->creator_cred);
 	kfree(ofs);
@@ -79,6 +140,76 @@ static int rwl_get_layers(struct fs_context *fc, struct rwl_fs *ofs)
 	return 0;
 }
 
+/* Refuse an upper that cannot hold what rwlayer stores there. */
+static int rwl_check_upper_features(struct fs_context *fc,
+				    struct super_block *sb)
+{
+	struct rwl_fs *ofs = RWL_FS(sb);
+	struct dentry *probe, *wh;
+	int err;
+
+	probe = rwl_work_create(sb, S_IFDIR | 0700, 0, NULL);
+	if (IS_ERR(probe)) {
+		errorfc(fc, "work=%s: cannot create in it (%pe)",
+			ofs->work_spec, probe);
+		return PTR_ERR(probe);
+	}
+	err = rwl_set_opaque(sb, probe);
+	rwl_work_remove(sb, probe);
+	if (err) {
+		errorfc(fc, "upper=%s: the filesystem lacks trusted.* extended attributes, needed for opaque directories (%pe)",
+			ofs->upper_spec, ERR_PTR(err));
+		return err == -EOPNOTSUPP ? -EINVAL : err;
+	}
+
+	wh = rwl_work_create(sb, S_IFCHR | WHITEOUT_MODE, WHITEOUT_DEV, NULL);
+	if (IS_ERR(wh)) {
+		errorfc(fc, "upper=%s: the filesystem cannot hold whiteouts (character device 0/0) (%pe)",
+			ofs->upper_spec, wh);
+		return PTR_ERR(wh) == -EOPNOTSUPP ? -EINVAL : PTR_ERR(wh);
+	}
+	rwl_work_remove(sb, wh);
+	return 0;
+}
+
+/* Take over the upper and work directories and make them ready. */
+static int rwl_get_upper(struct fs_context *fc, struct super_block *sb)
+{
+	struct rwl_fs_context *ctx = fc->fs_private;
+	struct rwl_fs *ofs = RWL_FS(sb);
+	struct vfsmount *mnt;
+	struct path work;
+	int err;
+
+	mnt = clone_private_mount(&ctx->upper);
+	if (IS_ERR(mnt)) {
+		errorfc(fc, "upper=%s: cannot clone its mount (%pe)",
+			ctx->upper_spec, mnt);
+		return PTR_ERR(mnt);
+	}
+	ofs->upper.mnt = mnt;
+	ofs->upper_spec = ctx->upper_spec;
+	ctx->upper_spec = NULL;
+	ofs->work_spec = ctx->work_spec;
+	ctx->work_spec = NULL;
+	ofs->workdir = dget(ctx->work.dentry);
+
+	err = mnt_want_write(mnt);
+	if (err)
+		return err;
+	/* Leftovers of copy-ups that a crash interrupted. */
+	work.mnt = mnt;
+	work.dentry = ofs->workdir;
+	err = rwl_clear_dir(sb, &work);
+	if (err)
+		errorfc(fc, "work=%s: cannot clear it (%pe)", ofs->work_spec,
+			ERR_PTR(err));
+	else
+		err = rwl_check_upper_features(fc, sb);
+	mnt_drop_write(mnt);
+	return err;
+}
+
 static struct dentry *rwl_make_root(struct super_block *sb,
 				    struct rwl_fs_context *ctx)
 {
@@ -95,8 +226,12 @@ static struct dentry *rwl_make_root(struct super_block *sb,
 		entry->stack[i].layer = &ofs->layers[i];
 		entry->stack[i].dentry = dget(ctx->lower[i].dentry);
 	}
+	entry->node = ofs->rule_root;
+	entry->rule = ofs->rule_root->rule;
+	entry->dir_rule = ofs->rule_root->rule;
 
-	inode = rwl_get_inode(sb, &entry->stack[0]);
+	inode = rwl_get_inode(sb, ofs->upper.mnt ? ofs->upper.mnt->mnt_root :
+			      NULL, &entry->stack[0]);
 	if (IS_ERR(inode)) {
 		rwl_entry_free(entry);
 		return ERR_CAST(inode);
@@ -132,6 +267,14 @@ static int rwl_fill_super(struct super_block *sb, struct fs_context *fc)
 	err = rwl_get_layers(fc, ofs);
 	if (err)
 		return err;
+	if (ctx->upper.dentry) {
+		err = rwl_get_upper(fc, sb);
+		if (err)
+			return err;
+	}
+	err = rwl_rules_build(fc, ofs);
+	if (err)
+		return err;
 
 	for (i = 0; i < ctx->num_lower; i++) {
 		struct super_block *lower_sb = ctx->lower[i].mnt->mnt_sb;
@@ -141,6 +284,14 @@ static int rwl_fill_super(struct super_block *sb, struct fs_context *fc)
 			sb->s_flags |= SB_POSIXACL;
 		sb->s_maxbytes = max(sb->s_maxbytes, lower_sb->s_maxbytes);
 	}
+	if (ctx->upper.dentry) {
+		struct super_block *upper_sb = ctx->upper.mnt->mnt_sb;
+
+		depth = max(depth, upper_sb->s_stack_depth);
+		if (upper_sb->s_flags & SB_POSIXACL)
+			sb->s_flags |= SB_POSIXACL;
+		sb->s_maxbytes = upper_sb->s_maxbytes;
+	}
 	sb->s_stack_depth = depth + 1;
 	sb->s_magic = RWLAYER_SUPER_MAGIC;
 	sb->s_op = &rwl_super_operations;
@@ -148,7 +299,8 @@ static int rwl_fill_super(struct super_block *sb, struct fs_context *fc)
 	sb->s_xattr = rwl_xattr_handlers;
 	sb->s_time_gran = 1;
 	/* Without an upper layer there is nowhere to write. */
-	sb->s_flags |= SB_RDONLY;
+	if (!ctx->upper.dentry)
+		sb->s_flags |= SB_RDONLY;
 
 	root = rwl_make_root(sb, ctx);
 	if (IS_ERR(root))
@@ -157,7 +309,12 @@ static int rwl_fill_super(struct super_block *sb, struct fs_context *fc)
 
 	ofs->lower_spec = ctx->lower_spec;
 	ctx->lower_spec = NULL;
-	return 0;
+
+	err = rwl_rules_prepare(sb);
+	if (err)
+		errorfc(fc, "cannot prepare the empty rules' directories (%pe)",
+			ERR_PTR(err));
+	return err;
 }
 
 static int rwl_get_tree(struct fs_context *fc)
@@ -166,7 +323,38 @@ static int rwl_get_tree(struct fs_context *fc)
 
 	if (!ctx->num_lower)
 		return invalfc(fc, "missing lower=: at least one lower directory is needed");
+	if (ctx->work_spec && !ctx->upper_spec)
+		return invalfc(fc, "work= without upper=");
+	if (ctx->num_rules && !ctx->upper_spec)
+		return invalfc(fc, "rule= needs upper=: without an upper layer the union is read-only");
+	if (!ctx->upper_spec)
+		return get_tree_nodev(fc, rwl_fill_super);
+	if (!ctx->work_spec)
+		return invalfc(fc, "upper= needs work=: an empty directory on the upper's filesystem");
+	if (ctx->work.mnt->mnt_sb != ctx->upper.mnt->mnt_sb)
+		return invalfc(fc, "work=%s: not on the same filesystem as upper=%s",
+			       ctx->work_spec, ctx->upper_spec);
+	if (is_subdir(ctx->work.dentry, ctx->upper.dentry) ||
+	    is_subdir(ctx->upper.dentry, ctx->work.dentry))
+		return invalfc(fc, "work= and upper= must not contain each other");
 	return get_tree_nodev(fc, rwl_fill_super);
+}
+
+static bool rwl_same_rules(const struct rwl_fs_context *ctx,
+			   const struct rwl_fs *ofs)
+{
+	unsigned int i;
+
+	if (ofs->rules_implicit || ctx->num_rules != ofs->num_rules)
+		return false;
+	for (i = 0; i < ctx->num_rules; i++) {
+		if (strcmp(ctx->rules[i].path, ofs->rules[i].path) ||
+		    ctx->rules[i].kind != ofs->rules[i].kind ||
+		    ctx->rules[i].max_bytes != ofs->rules[i].max_bytes ||
+		    ctx->rules[i].max_inodes != ofs->rules[i].max_inodes)
+			return false;
+	}
+	return true;
 }
 
 static int rwl_reconfigure(struct fs_context *fc)
@@ -177,7 +365,16 @@ static int rwl_reconfigure(struct fs_context *fc)
 	/* mount(8) may repeat the options it was given; only changes fail. */
 	if (ctx->lower_spec && strcmp(ctx->lower_spec, ofs->lower_spec))
 		return invalfc(fc, "lower= cannot be changed by a remount");
-	if ((fc->sb_flags_mask & SB_RDONLY) && !(fc->sb_flags & SB_RDONLY))
+	if (ctx->upper_spec && (!ofs->upper_spec ||
+				strcmp(ctx->upper_spec, ofs->upper_spec)))
+		return invalfc(fc, "upper= cannot be changed by a remount");
+	if (ctx->work_spec && (!ofs->work_spec ||
+			       strcmp(ctx->work_spec, ofs->work_spec)))
+		return invalfc(fc, "work= cannot be changed by a remount");
+	if (ctx->num_rules && !rwl_same_rules(ctx, ofs))
+		return invalfc(fc, "rule= cannot be changed by a remount");
+	if (!ofs->upper.mnt && (fc->sb_flags_mask & SB_RDONLY) &&
+	    !(fc->sb_flags & SB_RDONLY))
 		return invalfc(fc, "no upper layer: the mount stays read-only");
 	return 0;
 }

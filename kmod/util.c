@@ -70,12 +70,66 @@ struct inode *rwl_alloc_inode(struct super_block *sb)
 		return NULL;
 	oi->real = NULL;
 	oi->layer = NULL;
+	oi->__upper = NULL;
+	oi->origin_dev = 0;
+	oi->charged_rule = NULL;
+	oi->charged_bytes = 0;
+	mutex_init(&oi->lock);
 	return &oi->vfs_inode;
 }
 
 void rwl_destroy_inode(struct inode *inode)
 {
-	iput(RWL_I(inode)->real);
+	struct rwl_inode *oi = RWL_I(inode);
+
+	dput(oi->__upper);
+	iput(oi->real);
+	mutex_destroy(&oi->lock);
+}
+
+/*
+ * Publish the upper dentry of a union inode (a reference is taken).  It is
+ * set once and never changes, so readers need no lock.
+ */
+void rwl_set_upper(struct inode *inode, struct dentry *upper)
+{
+	struct rwl_inode *oi = RWL_I(inode);
+
+	dget(upper);
+	if (cmpxchg_release(&oi->__upper, NULL, upper))
+		dput(upper);
+}
+
+/* Look @name up in the locked upper directory @udir. */
+struct dentry *rwl_lookup_upper(struct dentry *udir, const struct qstr *name)
+{
+	struct dentry *ret = lookup_one_len(name->name, udir, name->len);
+
+	pr_debug("lookup(%pd2, %.*s) = %pe\n", udir, name->len, name->name,
+		 ret);
+	return ret;
+}
+
+/*
+ * Before a change of a file's attributes or xattrs: is the name writable,
+ * is its upper copy there, may the upper be written.
+ */
+int rwl_meta_write_begin(struct dentry *dentry)
+{
+	int err;
+
+	err = rwl_may_write(dentry);
+	if (!err)
+		err = rwl_copy_up(dentry);
+	if (!err)
+		err = mnt_want_write(RWL_FS(dentry->d_sb)->upper.mnt);
+	return err;
+}
+
+void rwl_meta_write_end(struct dentry *dentry)
+{
+	mnt_drop_write(RWL_FS(dentry->d_sb)->upper.mnt);
+	rwl_copyattr(d_inode(dentry));
 }
 
 void rwl_free_inode(struct inode *inode)

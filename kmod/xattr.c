@@ -1,12 +1,24 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Extended attributes are read from the real inode that the union shows.
- * The VFS has already checked the caller against the union inode
- * (xattr_permission); the real call runs with the mounter's credentials.
+ * Extended attributes are read from the real inode that the union shows
+ * and written to the upper copy.  The VFS has already checked the caller
+ * against the union inode (xattr_permission); the real call runs with
+ * the mounter's credentials.  The xattrs that make up the upper's format
+ * (trusted.overlay.*, trusted.rwlayer.*) are not visible through the
+ * union.
  */
+#include <linux/slab.h>
 #include <linux/xattr.h>
 
 #include "rwlayer.h"
+
+bool rwl_is_private_xattr(const char *name)
+{
+	return !strncmp(name, RWL_XATTR_OVL_PREFIX,
+			sizeof(RWL_XATTR_OVL_PREFIX) - 1) ||
+	       !strncmp(name, RWL_XATTR_OWN_PREFIX,
+			sizeof(RWL_XATTR_OWN_PREFIX) - 1);
+}
 
 static int rwl_xattr_get(const struct xattr_handler *handler,
 			 struct dentry *dentry, struct inode *inode,
@@ -16,7 +28,7 @@ static int rwl_xattr_get(const struct xattr_handler *handler,
 	struct path realpath;
 	ssize_t ret;
 
-	if (!dentry)
+	if (!dentry || rwl_is_private_xattr(name))
 		return -EOPNOTSUPP;
 
 	rwl_real_path(dentry, &realpath);
@@ -24,6 +36,50 @@ static int rwl_xattr_get(const struct xattr_handler *handler,
 	ret = rwl_do_getxattr(&realpath, name, buffer, size);
 	revert_creds(old_cred);
 	return ret;
+}
+
+/* setxattr (@value set) and removexattr (@value NULL) on the upper copy. */
+static int rwl_xattr_set(const struct xattr_handler *handler,
+			 rwl_idmap_t *idmap, struct dentry *dentry,
+			 struct inode *inode, const char *name,
+			 const void *value, size_t size, int flags)
+{
+	const struct cred *old_cred;
+	struct dentry *upper;
+	int err;
+
+	if (rwl_is_private_xattr(name))
+		return -EPERM;
+	err = rwl_meta_write_begin(dentry);
+	if (err)
+		return err;
+	upper = rwl_upper(dentry);
+	old_cred = rwl_override_creds(dentry->d_sb);
+	if (value)
+		err = rwl_do_setxattr(dentry->d_sb, upper, name, value, size,
+				      flags);
+	else
+		err = rwl_do_removexattr(dentry->d_sb, upper, name);
+	revert_creds(old_cred);
+	rwl_meta_write_end(dentry);
+	return err;
+}
+
+/* Drop the private names from a list of NUL-terminated names. */
+static ssize_t rwl_filter_xattr_list(char *list, ssize_t len)
+{
+	char *src = list, *dst = list;
+	size_t n;
+
+	while (src < list + len) {
+		n = strnlen(src, list + len - src) + 1;
+		if (!rwl_is_private_xattr(src)) {
+			memmove(dst, src, n);
+			dst += n;
+		}
+		src += n;
+	}
+	return dst - list;
 }
 
 ssize_t rwl_listxattr(struct dentry *dentry, char *list, size_t size)
@@ -36,13 +92,91 @@ ssize_t rwl_listxattr(struct dentry *dentry, char *list, size_t size)
 	old_cred = rwl_override_creds(dentry->d_sb);
 	ret = rwl_do_listxattr(realpath.dentry, list, size);
 	revert_creds(old_cred);
-	return ret;
+	if (ret <= 0 || !size)
+		return ret;
+	return rwl_filter_xattr_list(list, ret);
+}
+
+static bool rwl_is_acl_xattr(const char *name)
+{
+	return !strcmp(name, XATTR_NAME_POSIX_ACL_ACCESS) ||
+	       !strcmp(name, XATTR_NAME_POSIX_ACL_DEFAULT);
+}
+
+static int rwl_copy_one_xattr(struct super_block *sb, const struct path *from,
+			      struct dentry *to, const char *name, void **buf,
+			      size_t *bufsize)
+{
+	rwl_idmap_t *idmap = rwl_mnt_idmap(from->mnt);
+	ssize_t size;
+	int err;
+
+	if (rwl_is_acl_xattr(name))
+		return rwl_copy_acl(from, to, name);
+
+	size = vfs_getxattr(idmap, from->dentry, name, NULL, 0);
+	if (size < 0)
+		return size == -ENODATA ? 0 : size;
+	if (size > *bufsize) {
+		kvfree(*buf);
+		*bufsize = 0;
+		*buf = kvmalloc(size, GFP_KERNEL);
+		if (!*buf)
+			return -ENOMEM;
+		*bufsize = size;
+	}
+	size = vfs_getxattr(idmap, from->dentry, name, *buf, size);
+	if (size < 0)
+		return size;
+	err = rwl_do_setxattr(sb, to, name, *buf, size, 0);
+	/* An xattr namespace the upper lacks must not block the copy. */
+	if (err == -EOPNOTSUPP) {
+		pr_warn_ratelimited("copy-up of %pd2: upper cannot store %s\n",
+				    from->dentry, name);
+		err = 0;
+	}
+	return err;
+}
+
+/* Copy every xattr (ACLs and file capabilities included) but ours. */
+int rwl_copy_xattrs(struct super_block *sb, const struct path *from,
+		    struct dentry *to)
+{
+	size_t bufsize = 0;
+	void *buf = NULL;
+	ssize_t len;
+	char *list, *name;
+	int err = 0;
+
+	len = rwl_do_listxattr(from->dentry, NULL, 0);
+	if (len <= 0)
+		return len == -EOPNOTSUPP ? 0 : len;
+	list = kvmalloc(len, GFP_KERNEL);
+	if (!list)
+		return -ENOMEM;
+	len = rwl_do_listxattr(from->dentry, list, len);
+	if (len < 0) {
+		err = len;
+		goto out;
+	}
+	for (name = list; name < list + len; name += strlen(name) + 1) {
+		if (rwl_is_private_xattr(name))
+			continue;
+		err = rwl_copy_one_xattr(sb, from, to, name, &buf, &bufsize);
+		if (err)
+			break;
+	}
+out:
+	kvfree(buf);
+	kvfree(list);
+	return err;
 }
 
 /* An empty prefix matches every name: the real filesystem decides. */
 static const struct xattr_handler rwl_xattr_handler = {
 	.prefix	= "",
 	.get	= rwl_xattr_get,
+	.set	= rwl_xattr_set,
 };
 
 const struct xattr_handler *rwl_xattr_handlers[] = {

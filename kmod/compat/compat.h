@@ -14,6 +14,7 @@
 #include <linux/mount.h>
 #include <linux/posix_acl.h>
 #include <linux/posix_acl_xattr.h>
+#include <linux/slab.h>
 #include <linux/splice.h>
 #include <linux/xattr.h>
 
@@ -28,6 +29,8 @@
 #define rwl_mnt_idmap(mnt)	mnt_user_ns(mnt)
 #endif
 
+int rwl_set_real_acl(struct dentry *dentry, const char *name,
+		     struct posix_acl *acl);
 struct posix_acl *rwl_get_inode_acl(struct inode *inode, int type, bool rcu);
 struct posix_acl *rwl_get_acl(rwl_idmap_t *idmap, struct dentry *dentry,
 			      int type);
@@ -39,7 +42,21 @@ struct posix_acl *rwl_get_acl(rwl_idmap_t *idmap, struct dentry *dentry,
  */
 #define RWL_ACL_INODE_OPERATIONS		\
 	.get_inode_acl = rwl_get_inode_acl,	\
-	.get_acl = rwl_get_acl
+	.get_acl = rwl_get_acl,			\
+	.set_acl = rwl_set_acl
+
+/* ... and ->set_acl serves setxattr(system.posix_acl_*). */
+static inline int rwl_real_set_acl(struct dentry *upper, const char *name,
+				   struct posix_acl *acl)
+{
+	return vfs_set_acl(&nop_mnt_idmap, upper, name, acl);
+}
+
+static inline int rwl_set_acl(struct mnt_idmap *idmap, struct dentry *dentry,
+			      struct posix_acl *acl, int type)
+{
+	return rwl_set_real_acl(dentry, posix_acl_xattr_name(type), acl);
+}
 
 static inline struct posix_acl *rwl_real_inode_acl(struct inode *realinode,
 						   int type)
@@ -54,9 +71,16 @@ static inline struct posix_acl *rwl_real_acl(const struct path *realpath,
 			   posix_acl_xattr_name(type));
 }
 #else
-/* Before 6.2 getxattr of ACLs went through the xattr handlers. */
+/* Before 6.2 {get,set}xattr of ACLs went through the xattr handlers. */
 #define RWL_ACL_INODE_OPERATIONS		\
 	.get_acl = rwl_get_inode_acl
+
+/* Unreachable: setxattr() of an ACL reaches rwl_xattr_set() instead. */
+static inline int rwl_real_set_acl(struct dentry *upper, const char *name,
+				   struct posix_acl *acl)
+{
+	return -EOPNOTSUPP;
+}
 
 static inline struct posix_acl *rwl_real_inode_acl(struct inode *realinode,
 						   int type)
@@ -68,6 +92,81 @@ static inline struct posix_acl *rwl_real_acl(const struct path *realpath,
 					     int type)
 {
 	return get_acl(d_inode(realpath->dentry), type);
+}
+#endif
+
+#ifdef COMPAT_HAS_GET_INODE_ACL
+/* Since 6.2 ACLs are no longer reachable as plain xattrs in the kernel. */
+static inline int rwl_copy_acl(const struct path *from, struct dentry *to,
+			       const char *name)
+{
+	struct posix_acl *acl;
+	int err;
+
+	acl = vfs_get_acl(mnt_idmap(from->mnt), from->dentry, name);
+	if (IS_ERR(acl))
+		return PTR_ERR(acl) == -ENODATA ? 0 : PTR_ERR(acl);
+	err = vfs_set_acl(&nop_mnt_idmap, to, name, acl);
+	posix_acl_release(acl);
+	return err;
+}
+#else
+static inline int rwl_copy_acl(const struct path *from, struct dentry *to,
+			       const char *name)
+{
+	ssize_t size;
+	void *value;
+	int err;
+
+	size = vfs_getxattr(mnt_user_ns(from->mnt), from->dentry, name, NULL, 0);
+	if (size <= 0)
+		return size == -ENODATA ? 0 : size;
+	value = kmalloc(size, GFP_KERNEL);
+	if (!value)
+		return -ENOMEM;
+	size = vfs_getxattr(mnt_user_ns(from->mnt), from->dentry, name, value,
+			    size);
+	err = size < 0 ? size : vfs_setxattr(&init_user_ns, to, name, value,
+					     size, 0);
+	kfree(value);
+	return err;
+}
+#endif
+
+#ifdef COMPAT_HAS_MNT_IDMAP
+static inline int rwl_vfs_rename(struct mnt_idmap *idmap, struct inode *olddir,
+				 struct dentry *old, struct inode *newdir,
+				 struct dentry *new, unsigned int flags)
+{
+	struct renamedata rd = {
+		.old_mnt_idmap	= idmap,
+		.old_dir	= olddir,
+		.old_dentry	= old,
+		.new_mnt_idmap	= idmap,
+		.new_dir	= newdir,
+		.new_dentry	= new,
+		.flags		= flags,
+	};
+
+	return vfs_rename(&rd);
+}
+#else
+static inline int rwl_vfs_rename(struct user_namespace *userns,
+				 struct inode *olddir, struct dentry *old,
+				 struct inode *newdir, struct dentry *new,
+				 unsigned int flags)
+{
+	struct renamedata rd = {
+		.old_mnt_userns	= userns,
+		.old_dir	= olddir,
+		.old_dentry	= old,
+		.new_mnt_userns	= userns,
+		.new_dir	= newdir,
+		.new_dentry	= new,
+		.flags		= flags,
+	};
+
+	return vfs_rename(&rd);
 }
 #endif
 

@@ -1,0 +1,455 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Copy-up: the first change to a lower entry makes its upper copy.
+ *
+ * The copy is prepared in the work directory (data, owner, xattrs, mode,
+ * times) and renamed into place in one step, so an interrupted copy-up
+ * never shows a partial file and the lower entry stays what the union
+ * shows until the rename.  Missing parents are copied up first, top down.
+ * Everything runs with the mounter's credentials; the caller's rights
+ * were checked on the union before.
+ */
+#include <linux/fs.h>
+#include <linux/namei.h>
+#include <linux/sched/signal.h>
+#include <linux/slab.h>
+#include <linux/splice.h>
+#include <linux/xattr.h>
+
+#include "rwlayer.h"
+
+/* Data moves in chunks so that a fatal signal stops a long copy soon. */
+#define RWL_COPY_CHUNK		(4 << 20)
+
+/* A new, unused name in the work directory, which the caller has locked. */
+static struct dentry *rwl_work_lookup(struct super_block *sb)
+{
+	struct rwl_fs *ofs = RWL_FS(sb);
+	struct dentry *temp;
+	char name[16];
+
+	snprintf(name, sizeof(name), "#%x", atomic_inc_return(&ofs->tmp_seq));
+	temp = lookup_one_len(name, ofs->workdir, strlen(name));
+	if (!IS_ERR(temp) && d_is_positive(temp)) {
+		dput(temp);
+		return ERR_PTR(-EEXIST);
+	}
+	return temp;
+}
+
+/* Make an object of type and permissions @mode in the work directory. */
+struct dentry *rwl_work_create(struct super_block *sb, umode_t mode,
+			       dev_t rdev, const char *link)
+{
+	struct inode *wdir = d_inode(RWL_FS(sb)->workdir);
+	struct dentry *temp;
+	int err;
+
+	inode_lock_nested(wdir, I_MUTEX_PARENT);
+	temp = rwl_work_lookup(sb);
+	if (IS_ERR(temp))
+		goto out_unlock;
+
+	switch (mode & S_IFMT) {
+	case S_IFREG:
+		err = rwl_do_create(sb, wdir, temp, mode);
+		break;
+	case S_IFDIR:
+		err = rwl_do_mkdir(sb, wdir, temp, mode);
+		break;
+	case S_IFLNK:
+		err = rwl_do_symlink(sb, wdir, temp, link);
+		break;
+	default:
+		err = rwl_do_mknod(sb, wdir, temp, mode, rdev);
+		break;
+	}
+	/* A filesystem may leave a new directory's dentry unhashed. */
+	if (!err && d_really_is_negative(temp))
+		err = -EIO;
+	if (err) {
+		dput(temp);
+		temp = ERR_PTR(err);
+	}
+out_unlock:
+	inode_unlock(wdir);
+	return temp;
+}
+
+/* Throw away an object made by rwl_work_create() and drop its reference. */
+void rwl_work_remove(struct super_block *sb, struct dentry *temp)
+{
+	struct inode *wdir = d_inode(RWL_FS(sb)->workdir);
+
+	inode_lock_nested(wdir, I_MUTEX_PARENT);
+	if (temp->d_parent == RWL_FS(sb)->workdir && d_is_positive(temp)) {
+		if (d_is_dir(temp))
+			rwl_do_rmdir(sb, wdir, temp);
+		else
+			rwl_do_unlink(sb, wdir, temp);
+	}
+	inode_unlock(wdir);
+	dput(temp);
+}
+
+int rwl_set_opaque(struct super_block *sb, struct dentry *upper)
+{
+	return rwl_do_setxattr(sb, upper, RWL_XATTR_OPAQUE, "y", 1, 0);
+}
+
+static ssize_t rwl_copy_range(struct file *in, struct file *out, loff_t pos,
+			      loff_t count)
+{
+	loff_t ipos, opos;
+	ssize_t ret;
+	size_t len;
+
+	while (count > 0) {
+		if (fatal_signal_pending(current))
+			return -EINTR;
+		len = min_t(loff_t, count, RWL_COPY_CHUNK);
+		ret = vfs_copy_file_range(in, pos, out, pos, len, 0);
+		if (ret == -EXDEV || ret == -EOPNOTSUPP || ret == -EINVAL) {
+			ipos = pos;
+			opos = pos;
+			ret = do_splice_direct(in, &ipos, out, &opos, len, 0);
+		}
+		if (ret < 0)
+			return ret;
+		if (!ret)
+			return -EIO;	/* the lower file shrank under us */
+		pos += ret;
+		count -= ret;
+		cond_resched();
+	}
+	return 0;
+}
+
+/*
+ * Copy @len bytes extent by extent: a hole in the lower stays a hole in
+ * the upper.  A whole-file clone is tried first where the layers share a
+ * filesystem that can reflink.
+ */
+static int rwl_copy_data(struct super_block *sb, const struct path *lower,
+			 struct dentry *temp, loff_t len)
+{
+	struct path tpath = { .mnt = RWL_FS(sb)->upper.mnt, .dentry = temp };
+	struct file *in, *out;
+	loff_t pos = 0, data, hole;
+	int err = 0;
+
+	in = rwl_open_real(sb, lower, O_RDONLY | O_LARGEFILE);
+	if (IS_ERR(in))
+		return PTR_ERR(in);
+	out = rwl_open_real(sb, &tpath, O_WRONLY | O_LARGEFILE);
+	if (IS_ERR(out)) {
+		err = PTR_ERR(out);
+		goto out_in;
+	}
+	if (len && vfs_clone_file_range(in, 0, out, 0, len, 0) == len)
+		goto out;
+
+	while (pos < len) {
+		data = vfs_llseek(in, pos, SEEK_DATA);
+		if (data == -ENXIO)
+			break;
+		if (data < 0)
+			data = pos;	/* no SEEK_DATA: copy it all */
+		hole = vfs_llseek(in, data, SEEK_HOLE);
+		if (hole < 0 || hole > len)
+			hole = len;
+		err = rwl_copy_range(in, out, data, hole - data);
+		if (err)
+			goto out;
+		pos = hole;
+	}
+	/* Trailing holes: the size alone says they are there. */
+	if (i_size_read(file_inode(out)) < len)
+		err = vfs_truncate(&tpath, len);
+out:
+	fput(out);
+out_in:
+	fput(in);
+	return err;
+}
+
+static int rwl_set_origin(struct super_block *sb, struct dentry *temp,
+			  struct inode *lower)
+{
+	__le64 origin[2] = {
+		cpu_to_le64(lower->i_sb->s_dev), cpu_to_le64(lower->i_ino),
+	};
+
+	return rwl_do_setxattr(sb, temp, RWL_XATTR_ORIGIN, origin,
+			       sizeof(origin), 0);
+}
+
+static int rwl_set_times_locked(struct super_block *sb, struct dentry *upper,
+				const struct kstat *stat)
+{
+	struct iattr attr = {
+		.ia_valid = ATTR_ATIME | ATTR_MTIME | ATTR_ATIME_SET |
+			    ATTR_MTIME_SET,
+		.ia_atime = stat->atime,
+		.ia_mtime = stat->mtime,
+	};
+
+	return rwl_do_setattr(sb, upper, &attr);
+}
+
+/* Owner first (chown may clear set-id bits), then mode, then times. */
+static int rwl_set_attrs(struct super_block *sb, struct dentry *temp,
+			 const struct kstat *stat)
+{
+	struct iattr attr = {
+		.ia_valid = ATTR_UID | ATTR_GID,
+		.ia_uid = stat->uid,
+		.ia_gid = stat->gid,
+	};
+	int err;
+
+	inode_lock(d_inode(temp));
+	err = rwl_do_setattr(sb, temp, &attr);
+	if (!err && !S_ISLNK(stat->mode)) {
+		attr.ia_valid = ATTR_MODE;
+		attr.ia_mode = stat->mode;
+		err = rwl_do_setattr(sb, temp, &attr);
+	}
+	if (!err)
+		err = rwl_set_times_locked(sb, temp, stat);
+	inode_unlock(d_inode(temp));
+	return err;
+}
+
+/* Fill a fresh copy in the work directory from the lower entry. */
+static int rwl_fill_copy(struct super_block *sb, const struct path *lower,
+			 const struct kstat *stat, struct dentry *temp,
+			 int flags)
+{
+	int err = 0;
+
+	if (S_ISREG(stat->mode) && !(flags & O_TRUNC))
+		err = rwl_copy_data(sb, lower, temp, stat->size);
+	if (!err)
+		err = rwl_copy_xattrs(sb, lower, temp);
+	if (!err && !S_ISDIR(stat->mode))
+		err = rwl_set_origin(sb, temp, d_inode(lower->dentry));
+	if (!err)
+		err = rwl_set_attrs(sb, temp, stat);
+	return err;
+}
+
+/* Rename the finished copy over the (negative) upper name of @dentry. */
+static int rwl_install_copy(struct dentry *dentry, struct dentry *udir,
+			    struct dentry *temp)
+{
+	struct super_block *sb = dentry->d_sb;
+	struct dentry *wdir = RWL_FS(sb)->workdir;
+	struct dentry *trap, *upper;
+	int err;
+
+	trap = lock_rename(wdir, udir);
+	err = -EIO;
+	if (IS_ERR(trap) || trap == temp || trap == udir)
+		goto out_unlock;
+	upper = rwl_lookup_upper(udir, &dentry->d_name);
+	err = PTR_ERR(upper);
+	if (IS_ERR(upper))
+		goto out_unlock;
+	err = -ESTALE;
+	if (d_is_negative(upper))
+		err = rwl_do_rename(sb, d_inode(wdir), temp, d_inode(udir),
+				    upper, 0);
+	dput(upper);
+out_unlock:
+	if (!IS_ERR(trap))
+		unlock_rename(wdir, udir);
+	return err;
+}
+
+/*
+ * A copy-up changes nothing the user did: the upper parent gets back the
+ * times it had before the copy was renamed into it.
+ */
+static void rwl_restore_times(struct super_block *sb, struct dentry *udir,
+			      const struct kstat *stat)
+{
+	inode_lock(d_inode(udir));
+	rwl_set_times_locked(sb, udir, stat);
+	inode_unlock(d_inode(udir));
+}
+
+static const char *rwl_lower_link(const struct path *lower,
+				  struct delayed_call *done)
+{
+	if (!d_is_symlink(lower->dentry))
+		return NULL;
+	return vfs_get_link(lower->dentry, done);
+}
+
+/* Copy up @dentry, whose parent has its upper already. */
+static int rwl_copy_up_one(struct dentry *dentry, int flags)
+{
+	struct super_block *sb = dentry->d_sb;
+	struct rwl_inode *oi = RWL_I(d_inode(dentry));
+	struct rwl_rule *rule = RWL_E(dentry)->rule;
+	struct dentry *parent, *temp;
+	DEFINE_DELAYED_CALL(done);
+	const struct cred *old_cred;
+	const char *link = NULL;
+	struct path lower, ppath;
+	struct kstat stat, pstat;
+	u64 bytes;
+	int err;
+
+	err = mutex_lock_killable(&oi->lock);
+	if (err)
+		return err;
+	/* Someone else may have done it while we waited. */
+	if (rwl_i_upper(d_inode(dentry)))
+		goto out_unlock;
+
+	parent = dget_parent(dentry);
+	ppath.mnt = RWL_FS(sb)->upper.mnt;
+	ppath.dentry = rwl_upper(parent);
+	rwl_layer_path(&RWL_E(dentry)->stack[0], &lower);
+	old_cred = rwl_override_creds(sb);
+	err = rwl_do_getattr(&lower, &stat, STATX_BASIC_STATS,
+			     AT_STATX_SYNC_AS_STAT);
+	if (!err)
+		err = rwl_do_getattr(&ppath, &pstat, STATX_BASIC_STATS,
+				     AT_STATX_SYNC_AS_STAT);
+	if (err)
+		goto out_revert;
+
+	bytes = S_ISREG(stat.mode) && !(flags & O_TRUNC) ?
+		round_up((u64)stat.size, 4096) : 0;
+	err = rwl_charge(rule, bytes, 1);
+	if (err)
+		goto out_revert;
+	err = mnt_want_write(RWL_FS(sb)->upper.mnt);
+	if (err)
+		goto out_uncharge;
+
+	link = rwl_lower_link(&lower, &done);
+	err = PTR_ERR(link);
+	if (IS_ERR(link))
+		goto out_drop_write;
+	temp = rwl_work_create(sb, (stat.mode & S_IFMT) | 0700, stat.rdev,
+			       link);
+	err = PTR_ERR(temp);
+	if (IS_ERR(temp))
+		goto out_drop_write;
+
+	err = rwl_fill_copy(sb, &lower, &stat, temp, flags);
+	if (!err)
+		err = rwl_install_copy(dentry, ppath.dentry, temp);
+	if (err) {
+		rwl_work_remove(sb, temp);
+		goto out_drop_write;
+	}
+	rwl_restore_times(sb, ppath.dentry, &pstat);
+	/* The rename moved the prepared dentry into place. */
+	rwl_set_upper(d_inode(dentry), temp);
+	dput(temp);
+	oi->charged_rule = rule;
+	oi->charged_bytes = bytes;
+	mnt_drop_write(RWL_FS(sb)->upper.mnt);
+	revert_creds(old_cred);
+	do_delayed_call(&done);
+	dput(parent);
+	mutex_unlock(&oi->lock);
+	rwl_copyattr(d_inode(dentry));
+	return 0;
+
+out_drop_write:
+	do_delayed_call(&done);
+	mnt_drop_write(RWL_FS(sb)->upper.mnt);
+out_uncharge:
+	rwl_uncharge(rule, bytes, 1);
+out_revert:
+	revert_creds(old_cred);
+	dput(parent);
+	if (err)
+		pr_debug("copy-up of %pd2 failed (%pe)\n", dentry, ERR_PTR(err));
+out_unlock:
+	mutex_unlock(&oi->lock);
+	return err;
+}
+
+/*
+ * Give @dentry an upper copy, copying up missing parents first.  O_TRUNC
+ * in @flags skips the data of a file about to be truncated.
+ */
+int rwl_copy_up_flags(struct dentry *dentry, int flags)
+{
+	struct dentry *next, *parent;
+	int err;
+
+	if (!rwl_has_upper(dentry->d_sb))
+		return -EROFS;
+	while (!rwl_upper(dentry)) {
+		/* Find the topmost ancestor still without an upper copy. */
+		next = dget(dentry);
+		for (;;) {
+			parent = dget_parent(next);
+			if (rwl_upper(parent))
+				break;
+			dput(next);
+			next = parent;
+		}
+		dput(parent);
+		err = rwl_copy_up_one(next, next == dentry ? flags : 0);
+		dput(next);
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
+int rwl_copy_up(struct dentry *dentry)
+{
+	return rwl_copy_up_flags(dentry, 0);
+}
+
+struct rwl_dir_cleaner {
+	struct super_block *sb;
+	struct dentry *dir;
+};
+
+static int rwl_remove_entry(void *arg, const char *name, int len,
+			    unsigned int type)
+{
+	struct rwl_dir_cleaner *c = arg;
+	struct dentry *victim;
+	int err;
+
+	if (len <= 2 && name[0] == '.' && (len == 1 || name[1] == '.'))
+		return 0;
+	inode_lock_nested(d_inode(c->dir), I_MUTEX_PARENT);
+	victim = lookup_one_len(name, c->dir, len);
+	err = PTR_ERR(victim);
+	if (IS_ERR(victim))
+		goto out_unlock;
+	err = 0;
+	if (d_is_dir(victim))
+		err = rwl_do_rmdir(c->sb, d_inode(c->dir), victim);
+	else if (d_is_positive(victim))
+		err = rwl_do_unlink(c->sb, d_inode(c->dir), victim);
+	dput(victim);
+out_unlock:
+	inode_unlock(d_inode(c->dir));
+	return err;
+}
+
+/*
+ * Empty an upper directory that holds only whiteouts (rmdir of a merged
+ * directory) or leftovers of interrupted copy-ups (the work directory).
+ * Subdirectories must be empty.  The caller holds no lock on @dir.
+ */
+int rwl_clear_dir(struct super_block *sb, const struct path *dir)
+{
+	struct rwl_dir_cleaner c = { .sb = sb, .dir = dir->dentry };
+
+	return rwl_real_dir_names(sb, dir, rwl_remove_entry, &c);
+}

@@ -1,0 +1,489 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Changes to directories: create, link, unlink, rmdir, rename.
+ *
+ * Every change is made in the upper after the parents were copied up.
+ * Deleting a name that a lower still has leaves a whiteout; a directory
+ * made where a whiteout was becomes opaque, so the lower directory of the
+ * same name does not show through it.  The rule of each name decides
+ * whether it may change at all (EROFS) and whether two names may be
+ * linked or renamed into each other (EXDEV).
+ */
+#include <linux/namei.h>
+
+#include "rwlayer.h"
+
+int rwl_may_write(const struct dentry *dentry)
+{
+	const struct rwl_entry *entry = RWL_E(dentry);
+
+	return entry && entry->rule ? 0 : -EROFS;
+}
+
+/* The root of a directory rule stays where the rule table says it is. */
+static bool rwl_is_rule_root(const struct dentry *dentry)
+{
+	const struct rwl_entry *entry = RWL_E(dentry);
+
+	return entry->node && entry->node->rule &&
+	       entry->node->rule->kind != RWL_RULE_FILE;
+}
+
+/*
+ * New objects belong to the caller: the mounter's credentials with the
+ * caller's fsuid and fsgid.
+ */
+static const struct cred *rwl_override_creator(struct super_block *sb,
+					       struct cred **newp)
+{
+	kuid_t fsuid = current_fsuid();
+	kgid_t fsgid = current_fsgid();
+	const struct cred *old_cred;
+	struct cred *cred;
+
+	old_cred = rwl_override_creds(sb);
+	cred = prepare_creds();
+	revert_creds(old_cred);
+	if (!cred)
+		return ERR_PTR(-ENOMEM);
+	cred->fsuid = fsuid;
+	cred->fsgid = fsgid;
+	*newp = cred;
+	return override_creds(cred);
+}
+
+/* A whiteout for @name in the locked upper directory @udir. */
+static int rwl_make_whiteout(struct super_block *sb, struct dentry *udir,
+			     const struct qstr *name, struct rwl_rule *rule)
+{
+	struct dentry *wh;
+	int err;
+
+	wh = rwl_lookup_upper(udir, name);
+	if (IS_ERR(wh))
+		return PTR_ERR(wh);
+	err = -EEXIST;
+	if (d_is_negative(wh))
+		err = rwl_do_mknod(sb, d_inode(udir), wh,
+				   S_IFCHR | WHITEOUT_MODE, WHITEOUT_DEV);
+	dput(wh);
+	/* Counted, but a delete never fails for want of an inode. */
+	if (!err && rule)
+		atomic64_inc(&rule->inodes);
+	return err;
+}
+
+/*
+ * Find @name in the locked upper directory for a new object there: a
+ * whiteout in the way is removed and reported in @whiteout.
+ */
+static struct dentry *rwl_upper_for_create(struct super_block *sb,
+					   struct dentry *udir,
+					   const struct qstr *name,
+					   struct rwl_rule *rule,
+					   bool *whiteout)
+{
+	struct dentry *upper;
+	int err;
+
+	*whiteout = false;
+	upper = rwl_lookup_upper(udir, name);
+	if (IS_ERR(upper) || d_is_negative(upper))
+		return upper;
+	err = -EEXIST;
+	if (rwl_is_whiteout(upper)) {
+		err = rwl_do_unlink(sb, d_inode(udir), upper);
+		if (!err) {
+			*whiteout = true;
+			rwl_uncharge(rule, 0, 1);
+		}
+	}
+	dput(upper);
+	return err ? ERR_PTR(err) : rwl_lookup_upper(udir, name);
+}
+
+struct rwl_new_object {
+	umode_t mode;
+	dev_t rdev;
+	const char *link;		/* symlink target */
+	struct dentry *hardlink;	/* upper dentry to link to */
+};
+
+static int rwl_make_upper(struct super_block *sb, struct dentry *udir,
+			  struct dentry *upper, const struct rwl_new_object *obj,
+			  bool whiteout)
+{
+	struct inode *dir = d_inode(udir);
+	int err;
+
+	if (obj->hardlink)
+		return rwl_do_link(sb, obj->hardlink, dir, upper);
+	switch (obj->mode & S_IFMT) {
+	case S_IFREG:
+		return rwl_do_create(sb, dir, upper, obj->mode);
+	case S_IFDIR:
+		err = rwl_do_mkdir(sb, dir, upper, obj->mode);
+		if (!err && d_really_is_negative(upper))
+			err = -EIO;
+		/* A lower directory of this name must not show through. */
+		if (!err && whiteout)
+			err = rwl_set_opaque(sb, upper);
+		return err;
+	case S_IFLNK:
+		return rwl_do_symlink(sb, dir, upper, obj->link);
+	default:
+		return rwl_do_mknod(sb, dir, upper, obj->mode, obj->rdev);
+	}
+}
+
+static int rwl_create_object(struct dentry *dentry,
+			     const struct rwl_new_object *obj,
+			     struct inode *link_inode)
+{
+	struct super_block *sb = dentry->d_sb;
+	struct rwl_rule *rule = RWL_E(dentry)->rule;
+	struct dentry *parent = dentry->d_parent, *udir, *upper;
+	u64 inodes = link_inode ? 0 : 1;
+	const struct cred *old_cred;
+	struct inode *inode;
+	struct cred *cred;
+	bool whiteout;
+	int err;
+
+	err = rwl_may_write(dentry);
+	if (!err)
+		err = rwl_copy_up(parent);
+	if (!err)
+		err = rwl_charge(rule, 0, inodes);
+	if (err)
+		return err;
+	err = mnt_want_write(RWL_FS(sb)->upper.mnt);
+	if (err)
+		goto out_uncharge;
+	old_cred = rwl_override_creator(sb, &cred);
+	err = PTR_ERR(old_cred);
+	if (IS_ERR(old_cred))
+		goto out_drop_write;
+
+	udir = rwl_upper(parent);
+	inode_lock_nested(d_inode(udir), I_MUTEX_PARENT);
+	upper = rwl_upper_for_create(sb, udir, &dentry->d_name, rule,
+				     &whiteout);
+	err = PTR_ERR(upper);
+	if (IS_ERR(upper))
+		goto out_unlock;
+	err = rwl_make_upper(sb, udir, upper, obj, whiteout);
+	if (err)
+		goto out_dput;
+
+	if (link_inode) {
+		ihold(link_inode);
+		inode = link_inode;
+	} else {
+		inode = rwl_get_inode(sb, upper, NULL);
+		err = PTR_ERR(inode);
+		if (IS_ERR(inode))
+			goto out_dput;
+		RWL_I(inode)->charged_rule = rule;
+	}
+	rwl_copyattr(inode);
+	d_instantiate(dentry, inode);
+	err = 0;
+out_dput:
+	dput(upper);
+out_unlock:
+	inode_unlock(d_inode(udir));
+	revert_creds(old_cred);
+	put_cred(cred);
+	rwl_copyattr(d_inode(parent));
+out_drop_write:
+	mnt_drop_write(RWL_FS(sb)->upper.mnt);
+out_uncharge:
+	if (err)
+		rwl_uncharge(rule, 0, inodes);
+	return err;
+}
+
+int rwl_create(rwl_idmap_t *idmap, struct inode *dir, struct dentry *dentry,
+	       umode_t mode, bool excl)
+{
+	struct rwl_new_object obj = { .mode = (mode & 07777) | S_IFREG };
+
+	return rwl_create_object(dentry, &obj, NULL);
+}
+
+int rwl_mkdir(rwl_idmap_t *idmap, struct inode *dir, struct dentry *dentry,
+	      umode_t mode)
+{
+	struct rwl_new_object obj = { .mode = (mode & 07777) | S_IFDIR };
+
+	return rwl_create_object(dentry, &obj, NULL);
+}
+
+int rwl_mknod(rwl_idmap_t *idmap, struct inode *dir, struct dentry *dentry,
+	      umode_t mode, dev_t rdev)
+{
+	struct rwl_new_object obj = { .mode = mode, .rdev = rdev };
+
+	return rwl_create_object(dentry, &obj, NULL);
+}
+
+int rwl_symlink(rwl_idmap_t *idmap, struct inode *dir, struct dentry *dentry,
+		const char *link)
+{
+	struct rwl_new_object obj = { .mode = S_IFLNK | 0777, .link = link };
+
+	return rwl_create_object(dentry, &obj, NULL);
+}
+
+int rwl_link(struct dentry *old, struct inode *dir, struct dentry *new)
+{
+	struct rwl_new_object obj = { .mode = d_inode(old)->i_mode };
+	int err;
+
+	err = rwl_may_write(old) ?: rwl_may_write(new);
+	if (err)
+		return err;
+	if (RWL_E(old)->rule != RWL_E(new)->rule)
+		return -EXDEV;
+	err = rwl_copy_up(old);
+	if (err)
+		return err;
+	obj.hardlink = rwl_upper(old);
+	return rwl_create_object(new, &obj, d_inode(old));
+}
+
+/* The upper copy of a removed name is gone for good: give its space back. */
+static void rwl_release_upper(struct inode *inode)
+{
+	struct inode *real = rwl_inode_real(inode);
+
+	if (rwl_i_upper(inode) && !real->i_nlink)
+		rwl_uncharge_inode(inode);
+}
+
+/*
+ * Remove the upper entry of @dentry, if any, and leave a whiteout when a
+ * lower still has the name.  The parent's upper is locked.
+ */
+static int rwl_remove_upper(struct dentry *dentry, struct dentry *udir,
+			    bool whiteout)
+{
+	struct super_block *sb = dentry->d_sb;
+	struct dentry *upper;
+	int err;
+
+	upper = rwl_lookup_upper(udir, &dentry->d_name);
+	if (IS_ERR(upper))
+		return PTR_ERR(upper);
+	err = 0;
+	if (d_is_positive(upper)) {
+		err = -ESTALE;
+		if (d_inode(upper) != rwl_inode_real(d_inode(dentry)))
+			goto out_dput;
+		if (d_is_dir(upper))
+			err = rwl_do_rmdir(sb, d_inode(udir), upper);
+		else
+			err = rwl_do_unlink(sb, d_inode(udir), upper);
+	}
+	if (!err && whiteout)
+		err = rwl_make_whiteout(sb, udir, &dentry->d_name,
+					RWL_E(dentry)->rule);
+out_dput:
+	dput(upper);
+	return err;
+}
+
+static int rwl_remove(struct dentry *dentry, bool is_dir)
+{
+	struct super_block *sb = dentry->d_sb;
+	struct dentry *parent = dentry->d_parent, *udir;
+	const struct cred *old_cred;
+	struct path upath;
+	bool whiteout;
+	int err;
+
+	err = rwl_may_write(dentry);
+	if (err)
+		return err;
+	if (is_dir && rwl_is_rule_root(dentry))
+		return -EBUSY;
+	if (is_dir) {
+		err = rwl_check_empty(dentry);
+		if (err)
+			return err;
+	}
+	err = rwl_copy_up(parent);
+	if (err)
+		return err;
+	whiteout = rwl_lower_has_name(parent, &dentry->d_name);
+
+	err = mnt_want_write(RWL_FS(sb)->upper.mnt);
+	if (err)
+		return err;
+	old_cred = rwl_override_creds(sb);
+	/* The upper of a merged directory may still hold whiteouts. */
+	if (is_dir && rwl_upper(dentry) && RWL_E(dentry)->num) {
+		rwl_upper_path(dentry, &upath);
+		err = rwl_clear_dir(sb, &upath);
+		if (err)
+			goto out_revert;
+	}
+	udir = rwl_upper(parent);
+	inode_lock_nested(d_inode(udir), I_MUTEX_PARENT);
+	err = rwl_remove_upper(dentry, udir, whiteout);
+	inode_unlock(d_inode(udir));
+	if (!err) {
+		rwl_release_upper(d_inode(dentry));
+		rwl_copyattr(d_inode(parent));
+		/* The union dentry's layers are history; look the name up anew. */
+		d_drop(dentry);
+	}
+out_revert:
+	revert_creds(old_cred);
+	mnt_drop_write(RWL_FS(sb)->upper.mnt);
+	return err;
+}
+
+int rwl_unlink(struct inode *dir, struct dentry *dentry)
+{
+	return rwl_remove(dentry, false);
+}
+
+int rwl_rmdir(struct inode *dir, struct dentry *dentry)
+{
+	return rwl_remove(dentry, true);
+}
+
+/* Rules, kinds and emptiness: can @old become @new at all? */
+static int rwl_rename_allowed(struct dentry *old, struct dentry *new,
+			      unsigned int flags)
+{
+	int err;
+
+	if (flags & ~RENAME_NOREPLACE)
+		return -EINVAL;
+	err = rwl_may_write(old) ?: rwl_may_write(new);
+	if (err)
+		return err;
+	if (rwl_is_rule_root(old) || rwl_is_rule_root(new))
+		return -EBUSY;
+	/* Names on a rule path would take their rules along. */
+	if (RWL_E(old)->rule != RWL_E(new)->rule || RWL_E(old)->node ||
+	    RWL_E(new)->node)
+		return -EXDEV;
+	/* A directory with lower content would have to be moved whole. */
+	if (d_is_dir(old) && RWL_E(old)->num)
+		return -EXDEV;
+	if (d_really_is_positive(new) && d_is_dir(new))
+		return rwl_check_empty(new);
+	return 0;
+}
+
+struct rwl_rename {
+	struct dentry *old, *new;
+	struct dentry *olddir, *newdir;	/* upper parents */
+	bool whiteout;			/* a lower has the old name */
+	bool opaque;			/* a lower has the new name (dirs) */
+};
+
+static int rwl_do_rename_locked(struct super_block *sb, struct rwl_rename *r,
+				struct dentry *trap)
+{
+	struct dentry *uold, *unew;
+	int err;
+
+	uold = rwl_lookup_upper(r->olddir, &r->old->d_name);
+	if (IS_ERR(uold))
+		return PTR_ERR(uold);
+	err = -ESTALE;
+	if (d_inode(uold) != rwl_inode_real(d_inode(r->old)))
+		goto out_old;
+	err = -EINVAL;
+	if (uold == trap)
+		goto out_old;
+	unew = rwl_lookup_upper(r->newdir, &r->new->d_name);
+	err = PTR_ERR(unew);
+	if (IS_ERR(unew))
+		goto out_old;
+	err = -ENOTEMPTY;
+	if (unew == trap)
+		goto out_new;
+	/* A directory cannot replace a whiteout: remove that first. */
+	if (rwl_is_whiteout(unew) && d_is_dir(uold)) {
+		err = rwl_do_unlink(sb, d_inode(r->newdir), unew);
+		if (err)
+			goto out_new;
+		rwl_uncharge(RWL_E(r->new)->rule, 0, 1);
+		dput(unew);
+		unew = rwl_lookup_upper(r->newdir, &r->new->d_name);
+		err = PTR_ERR(unew);
+		if (IS_ERR(unew))
+			goto out_old;
+	} else if (rwl_is_whiteout(unew)) {
+		rwl_uncharge(RWL_E(r->new)->rule, 0, 1);
+	}
+	err = rwl_do_rename(sb, d_inode(r->olddir), uold, d_inode(r->newdir),
+			    unew, 0);
+	if (err)
+		goto out_new;
+	if (r->opaque)
+		err = rwl_set_opaque(sb, uold);
+	if (!err && r->whiteout)
+		err = rwl_make_whiteout(sb, r->olddir, &r->old->d_name,
+					RWL_E(r->old)->rule);
+out_new:
+	dput(unew);
+out_old:
+	dput(uold);
+	return err;
+}
+
+int rwl_rename(rwl_idmap_t *idmap, struct inode *olddir, struct dentry *old,
+	       struct inode *newdir, struct dentry *new, unsigned int flags)
+{
+	struct super_block *sb = old->d_sb;
+	struct rwl_rename r = { .old = old, .new = new };
+	const struct cred *old_cred;
+	struct dentry *trap;
+	struct path upath;
+	int err;
+
+	err = rwl_rename_allowed(old, new, flags);
+	if (err)
+		return err;
+	err = rwl_copy_up(old) ?: rwl_copy_up(new->d_parent);
+	if (err)
+		return err;
+	r.whiteout = rwl_lower_has_name(old->d_parent, &old->d_name);
+	r.opaque = d_is_dir(old) &&
+		   rwl_lower_has_name(new->d_parent, &new->d_name);
+
+	err = mnt_want_write(RWL_FS(sb)->upper.mnt);
+	if (err)
+		return err;
+	old_cred = rwl_override_creds(sb);
+	if (d_really_is_positive(new) && d_is_dir(new) && rwl_upper(new) &&
+	    RWL_E(new)->num) {
+		rwl_upper_path(new, &upath);
+		err = rwl_clear_dir(sb, &upath);
+		if (err)
+			goto out_revert;
+	}
+	r.olddir = rwl_upper(old->d_parent);
+	r.newdir = rwl_upper(new->d_parent);
+	trap = lock_rename(r.newdir, r.olddir);
+	err = PTR_ERR(trap);
+	if (!IS_ERR(trap)) {
+		err = rwl_do_rename_locked(sb, &r, trap);
+		unlock_rename(r.newdir, r.olddir);
+	}
+	if (!err && d_really_is_positive(new))
+		rwl_release_upper(d_inode(new));
+	rwl_copyattr(olddir);
+	rwl_copyattr(newdir);
+out_revert:
+	revert_creds(old_cred);
+	mnt_drop_write(RWL_FS(sb)->upper.mnt);
+	return err;
+}
