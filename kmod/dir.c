@@ -80,7 +80,6 @@ static int rwl_make_whiteout(struct super_block *sb, struct dentry *udir,
 static struct dentry *rwl_upper_for_create(struct super_block *sb,
 					   struct dentry *udir,
 					   const struct qstr *name,
-					   struct rwl_rule *rule,
 					   bool *whiteout)
 {
 	struct dentry *upper;
@@ -93,10 +92,7 @@ static struct dentry *rwl_upper_for_create(struct super_block *sb,
 	err = -EEXIST;
 	if (rwl_is_whiteout(upper)) {
 		err = rwl_do_unlink(sb, d_inode(udir), upper);
-		if (!err) {
-			*whiteout = true;
-			rwl_uncharge(rule, 0, 1);
-		}
+		*whiteout = !err;
 	}
 	dput(upper);
 	return err ? ERR_PTR(err) : rwl_lookup_upper(udir, name);
@@ -136,6 +132,29 @@ static int rwl_make_upper(struct super_block *sb, struct dentry *udir,
 	}
 }
 
+/*
+ * A create that cannot fit must change nothing, so the parents it would
+ * copy up into the same rule are counted before any is made.
+ */
+static int rwl_room_for_parents(struct dentry *dentry, u64 inodes)
+{
+	struct rwl_rule *rule = RWL_E(dentry)->rule;
+	struct dentry *d = dget_parent(dentry), *parent;
+
+	u64 parents = 0;
+
+	while (!rwl_upper(d)) {
+		if (RWL_E(d)->rule == rule)
+			parents++;
+		parent = dget_parent(d);
+		dput(d);
+		d = parent;
+	}
+	dput(d);
+	/* With its parent in place, a create may replace a whiteout. */
+	return parents ? rwl_rule_room(rule, 0, parents + inodes) : 0;
+}
+
 static int rwl_create_object(struct dentry *dentry,
 			     const struct rwl_new_object *obj,
 			     struct inode *link_inode)
@@ -152,14 +171,14 @@ static int rwl_create_object(struct dentry *dentry,
 
 	err = rwl_may_write(dentry);
 	if (!err)
-		err = rwl_copy_up(parent);
+		err = rwl_room_for_parents(dentry, inodes);
 	if (!err)
-		err = rwl_charge(rule, 0, inodes);
+		err = rwl_copy_up(parent);
 	if (err)
 		return err;
 	err = mnt_want_write(RWL_FS(sb)->upper.mnt);
 	if (err)
-		goto out_uncharge;
+		return err;
 	old_cred = rwl_override_creator(sb, &cred);
 	err = PTR_ERR(old_cred);
 	if (IS_ERR(old_cred))
@@ -167,20 +186,28 @@ static int rwl_create_object(struct dentry *dentry,
 
 	udir = rwl_upper(parent);
 	inode_lock_nested(d_inode(udir), I_MUTEX_PARENT);
-	upper = rwl_upper_for_create(sb, udir, &dentry->d_name, rule,
-				     &whiteout);
+	upper = rwl_upper_for_create(sb, udir, &dentry->d_name, &whiteout);
 	err = PTR_ERR(upper);
 	if (IS_ERR(upper))
 		goto out_unlock;
-	err = rwl_make_upper(sb, udir, upper, obj, whiteout);
+	/* A new object in place of a whiteout takes over its inode charge. */
+	if (whiteout)
+		inodes = 0;
+	err = rwl_charge(rule, 0, inodes);
 	if (err)
 		goto out_dput;
+	err = rwl_make_upper(sb, udir, upper, obj, whiteout);
+	if (err) {
+		/* The whiteout is gone either way. */
+		rwl_uncharge(rule, 0, whiteout ? 1 : inodes);
+		goto out_dput;
+	}
 
 	if (link_inode) {
 		ihold(link_inode);
 		inode = link_inode;
 	} else {
-		inode = rwl_get_inode(sb, upper, NULL);
+		inode = rwl_get_inode(sb, upper, NULL, NULL);
 		err = PTR_ERR(inode);
 		if (IS_ERR(inode))
 			goto out_dput;
@@ -198,9 +225,6 @@ out_unlock:
 	rwl_copyattr(d_inode(parent));
 out_drop_write:
 	mnt_drop_write(RWL_FS(sb)->upper.mnt);
-out_uncharge:
-	if (err)
-		rwl_uncharge(rule, 0, inodes);
 	return err;
 }
 

@@ -244,7 +244,8 @@ static const struct inode_operations rwl_special_inode_operations = {
 };
 
 static void rwl_inode_init(struct inode *inode, struct dentry *upper,
-			   const struct rwl_path *lower)
+			   const struct rwl_path *lower,
+			   const struct rwl_origin *origin)
 {
 	struct rwl_inode *oi = RWL_I(inode);
 	struct inode *real = oi->real;
@@ -254,9 +255,14 @@ static void rwl_inode_init(struct inode *inode, struct dentry *upper,
 	oi->layer = lower ? lower->layer : &RWL_FS(inode->i_sb)->upper;
 	if (upper)
 		oi->__upper = dget(upper);
+	inode->i_ino = real->i_ino;
 	if (lower && !S_ISDIR(mode))
 		oi->origin_dev = real->i_sb->s_dev;
-	inode->i_ino = real->i_ino;
+	/* A copy renamed away from its lower file keeps that identity. */
+	if (!lower && origin) {
+		oi->origin_dev = origin->dev;
+		inode->i_ino = origin->ino;
+	}
 	inode->i_mode = mode;
 	inode->i_flags |= S_NOCMTIME;
 #ifdef CONFIG_FS_POSIX_ACL
@@ -302,7 +308,8 @@ static int rwl_inode_set(struct inode *inode, void *data)
  * file keeps its union inode when it is copied up.
  */
 struct inode *rwl_get_inode(struct super_block *sb, struct dentry *upper,
-			    const struct rwl_path *lower)
+			    const struct rwl_path *lower,
+			    const struct rwl_origin *origin)
 {
 	struct inode *key = d_inode(lower ? lower->dentry : upper);
 	struct inode *inode;
@@ -312,7 +319,7 @@ struct inode *rwl_get_inode(struct super_block *sb, struct dentry *upper,
 	if (!inode)
 		return ERR_PTR(-ENOMEM);
 	if (inode->i_state & I_NEW) {
-		rwl_inode_init(inode, upper, lower);
+		rwl_inode_init(inode, upper, lower, origin);
 		unlock_new_inode(inode);
 	} else if (upper && !rwl_i_upper(inode)) {
 		/* Copied up through another name while this one was cached. */

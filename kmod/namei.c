@@ -13,10 +13,36 @@
 
 #include "rwlayer.h"
 
-static bool rwl_real_dentry_stale(struct dentry *real, unsigned int flags,
+/*
+ * Was the lower dentry at layer @i renamed away (it is still hashed, at
+ * another name or in another directory)?  Under RCU a concurrent rename
+ * may show a torn name: that only costs a fresh lookup.
+ */
+static bool rwl_real_moved(const struct dentry *dentry, struct dentry *real)
+{
+	const struct dentry *parent = READ_ONCE(dentry->d_parent);
+	const struct rwl_entry *pe = READ_ONCE(parent->d_fsdata);
+	struct dentry *real_parent = READ_ONCE(real->d_parent);
+	unsigned int i;
+	bool found = false;
+
+	if (IS_ROOT(dentry) || !pe)
+		return false;
+	for (i = 0; i < pe->num && !found; i++)
+		found = pe->stack[i].dentry == real_parent;
+	if (!found)
+		return true;
+	return real->d_name.len != dentry->d_name.len ||
+	       memcmp(real->d_name.name, dentry->d_name.name,
+		      dentry->d_name.len);
+}
+
+static bool rwl_real_dentry_stale(const struct dentry *dentry,
+				  struct dentry *real, unsigned int flags,
 				  int *ret)
 {
-	if (!IS_ROOT(real) && d_unhashed(real)) {
+	if (!IS_ROOT(real) && (d_unhashed(real) ||
+			       rwl_real_moved(dentry, real))) {
 		*ret = 0;
 		return true;
 	}
@@ -55,7 +81,8 @@ static int rwl_d_revalidate(struct dentry *dentry, unsigned int flags)
 	if (rwl_i_upper(inode) && !S_ISDIR(inode->i_mode))
 		return 1;
 	for (i = 0; i < entry->num; i++) {
-		if (rwl_real_dentry_stale(entry->stack[i].dentry, flags, &ret))
+		if (rwl_real_dentry_stale(dentry, entry->stack[i].dentry, flags,
+					  &ret))
 			return ret;
 	}
 	return 1;
@@ -79,21 +106,27 @@ bool rwl_is_opaque(const struct path *dir)
 	       val == 'y';
 }
 
-/*
- * Does the upper non-directory @upper still stand for @lower, the file it
- * was copied up from?  The origin xattr says which lower file that was.
- */
-static bool rwl_origin_matches(struct super_block *sb, struct dentry *upper,
-			       struct dentry *lower)
+/* Which lower file an upper non-directory was copied up from, if any. */
+static bool rwl_read_origin(struct super_block *sb, struct dentry *upper,
+			    struct rwl_origin *origin)
 {
 	struct path upath = { .mnt = RWL_FS(sb)->upper.mnt, .dentry = upper };
-	__le64 origin[2];
+	__le64 raw[2];
 
-	if (rwl_do_getxattr(&upath, RWL_XATTR_ORIGIN, origin,
-			    sizeof(origin)) != sizeof(origin))
+	if (d_is_dir(upper) ||
+	    rwl_do_getxattr(&upath, RWL_XATTR_ORIGIN, raw, sizeof(raw)) !=
+	    sizeof(raw))
 		return false;
-	return le64_to_cpu(origin[0]) == d_inode(lower)->i_sb->s_dev &&
-	       le64_to_cpu(origin[1]) == d_inode(lower)->i_ino;
+	origin->dev = le64_to_cpu(raw[0]);
+	origin->ino = le64_to_cpu(raw[1]);
+	return true;
+}
+
+static bool rwl_origin_matches(const struct rwl_origin *origin,
+			       struct dentry *lower)
+{
+	return origin && origin->dev == d_inode(lower)->i_sb->s_dev &&
+	       origin->ino == d_inode(lower)->i_ino;
 }
 
 /*
@@ -101,9 +134,9 @@ static bool rwl_origin_matches(struct super_block *sb, struct dentry *upper,
  * is the upper dentry found, if any.  Returns how many were found or a
  * negative errno; on error no reference is kept.
  */
-static int rwl_lookup_lowers(struct super_block *sb,
-			     const struct rwl_entry *parent,
+static int rwl_lookup_lowers(const struct rwl_entry *parent,
 			     const struct qstr *name, struct dentry *above,
+			     const struct rwl_origin *origin,
 			     struct rwl_path *stack)
 {
 	struct dentry *this;
@@ -126,7 +159,7 @@ static int rwl_lookup_lowers(struct super_block *sb,
 		}
 		if (above && !d_is_dir(above)) {
 			/* Only the file an upper copy came from stays below it. */
-			if (rwl_origin_matches(sb, above, this)) {
+			if (rwl_origin_matches(origin, this)) {
 				stack[n].layer = parent->stack[i].layer;
 				stack[n++].dentry = this;
 			} else {
@@ -223,6 +256,7 @@ struct dentry *rwl_lookup(struct inode *dir, struct dentry *dentry,
 {
 	const struct rwl_entry *parent = RWL_E(dentry->d_parent);
 	struct super_block *sb = dentry->d_sb;
+	struct rwl_origin origin, *has_origin = NULL;
 	struct dentry *upper = NULL;
 	const struct cred *old_cred;
 	struct rwl_entry *entry;
@@ -253,9 +287,11 @@ struct dentry *rwl_lookup(struct inode *dir, struct dentry *dentry,
 
 		hide = rwl_is_opaque(&upath);
 	}
+	if (upper && rwl_read_origin(sb, upper, &origin))
+		has_origin = &origin;
 	if (!hide) {
-		n = rwl_lookup_lowers(sb, parent, &dentry->d_name, upper,
-				      entry->stack);
+		n = rwl_lookup_lowers(parent, &dentry->d_name, upper,
+				      has_origin, entry->stack);
 		err = n;
 		if (n < 0)
 			goto out_revert;
@@ -268,7 +304,8 @@ struct dentry *rwl_lookup(struct inode *dir, struct dentry *dentry,
 		return rwl_lookup_negative(dentry, parent);
 	}
 
-	inode = rwl_get_inode(sb, upper, n ? &entry->stack[0] : NULL);
+	inode = rwl_get_inode(sb, upper, n ? &entry->stack[0] : NULL,
+			      has_origin);
 	dput(upper);
 	if (IS_ERR(inode)) {
 		rwl_entry_free(entry);

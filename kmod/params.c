@@ -319,7 +319,7 @@ static int rwl_parse_rule(struct fs_context *fc, const char *spec, char *text,
 	if (err)
 		return err;
 	if (!strcmp(path, "/") && rule->kind != RWL_RULE_UNION)
-		return invalfc(fc, "rule=%s: the root can only be a union rule (for an empty root mount a tmpfs)",
+		return invalfc(fc, "rule=%s: the root can only be a union rule",
 			       spec);
 	while ((opt = rwl_next_field(&cursor))) {
 		err = rwl_parse_rule_option(fc, spec, opt, rule);

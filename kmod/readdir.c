@@ -428,10 +428,35 @@ int rwl_real_dir_names(struct super_block *sb, const struct path *dir,
 	return err;
 }
 
+/* fsync() of a directory reaches its upper copy, the only one that changes. */
+static int rwl_dir_fsync(struct file *file, loff_t start, loff_t end,
+			 int datasync)
+{
+	struct dentry *dentry = file->f_path.dentry;
+	struct rwl_dir_file *od = file->private_data;
+	struct file *realfile;
+	struct path upath;
+	int ret;
+
+	if (!rwl_upper(dentry))
+		return 0;
+	if (od->realfile && !od->lower_only)
+		return vfs_fsync_range(od->realfile, start, end, datasync);
+
+	rwl_upper_path(dentry, &upath);
+	realfile = rwl_open_real(dentry->d_sb, &upath, O_RDONLY | O_DIRECTORY);
+	if (IS_ERR(realfile))
+		return PTR_ERR(realfile);
+	ret = vfs_fsync_range(realfile, start, end, datasync);
+	fput(realfile);
+	return ret;
+}
+
 const struct file_operations rwl_dir_operations = {
 	.open		= rwl_dir_open,
 	.release	= rwl_dir_release,
 	.read		= generic_read_dir,
 	.iterate_shared	= rwl_iterate,
 	.llseek		= rwl_dir_llseek,
+	.fsync		= rwl_dir_fsync,
 };

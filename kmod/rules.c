@@ -195,6 +195,20 @@ int rwl_charge(struct rwl_rule *rule, u64 bytes, u64 inodes)
 	return err;
 }
 
+/* Would @bytes and @inodes more still fit? */
+int rwl_rule_room(const struct rwl_rule *rule, u64 bytes, u64 inodes)
+{
+	if (!rule)
+		return 0;
+	if (rule->max_inodes &&
+	    atomic64_read(&rule->inodes) + inodes > rule->max_inodes)
+		return -ENOSPC;
+	if (rule->max_bytes &&
+	    atomic64_read(&rule->bytes) + bytes > rule->max_bytes)
+		return -ENOSPC;
+	return 0;
+}
+
 void rwl_uncharge(struct rwl_rule *rule, u64 bytes, u64 inodes)
 {
 	if (!rule)
@@ -273,7 +287,7 @@ void rwl_rule_statfs(const struct rwl_rule *rule, struct kstatfs *buf)
 
 	if (rule->max_bytes) {
 		used = atomic64_read(&rule->bytes);
-		blocks = rule->max_bytes / buf->f_bsize;
+		blocks = DIV_ROUND_UP(rule->max_bytes, buf->f_bsize);
 		buf->f_blocks = blocks;
 		used = min(blocks, DIV_ROUND_UP(used, buf->f_bsize));
 		buf->f_bfree = min_t(u64, buf->f_bfree, blocks - used);

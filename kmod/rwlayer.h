@@ -85,6 +85,12 @@ struct rwl_fs {
 	const struct cred *creator_cred;
 };
 
+/* The lower file an upper copy came from (trusted.rwlayer.origin). */
+struct rwl_origin {
+	u64 dev;
+	u64 ino;
+};
+
 /* One real dentry and the layer it lives in. */
 struct rwl_path {
 	const struct rwl_layer *layer;
@@ -142,6 +148,7 @@ static inline struct rwl_entry *RWL_E(const struct dentry *dentry)
 /* The upper dentry of a union inode, NULL until copy-up or create. */
 static inline struct dentry *rwl_i_upper(const struct inode *inode)
 {
+	/* Pairs with cmpxchg_release() in rwl_set_upper(). */
 	return smp_load_acquire(&RWL_I(inode)->__upper);
 }
 
@@ -243,6 +250,7 @@ void rwl_entry_set_rule(struct rwl_entry *entry,
 bool rwl_rule_hides_lower(const struct rwl_entry *entry);
 int rwl_charge(struct rwl_rule *rule, u64 bytes, u64 inodes);
 void rwl_uncharge(struct rwl_rule *rule, u64 bytes, u64 inodes);
+int rwl_rule_room(const struct rwl_rule *rule, u64 bytes, u64 inodes);
 int rwl_charge_size(struct inode *inode, struct rwl_rule *rule, loff_t size);
 void rwl_settle_size(struct inode *inode);
 void rwl_uncharge_inode(struct inode *inode);
@@ -258,7 +266,8 @@ bool rwl_is_opaque(const struct path *dir);
 /* inode.c */
 extern const struct inode_operations rwl_dir_inode_operations;
 struct inode *rwl_get_inode(struct super_block *sb, struct dentry *upper,
-			    const struct rwl_path *lower);
+			    const struct rwl_path *lower,
+			    const struct rwl_origin *origin);
 void rwl_copyattr(struct inode *inode);
 int rwl_set_real_acl(struct dentry *dentry, const char *name,
 		     struct posix_acl *acl);

@@ -157,14 +157,14 @@ static int rwl_check_upper_features(struct fs_context *fc,
 	err = rwl_set_opaque(sb, probe);
 	rwl_work_remove(sb, probe);
 	if (err) {
-		errorfc(fc, "upper=%s: the filesystem lacks trusted.* extended attributes, needed for opaque directories (%pe)",
+		errorfc(fc, "upper=%s: no trusted.* xattr support (%pe)",
 			ofs->upper_spec, ERR_PTR(err));
 		return err == -EOPNOTSUPP ? -EINVAL : err;
 	}
 
 	wh = rwl_work_create(sb, S_IFCHR | WHITEOUT_MODE, WHITEOUT_DEV, NULL);
 	if (IS_ERR(wh)) {
-		errorfc(fc, "upper=%s: the filesystem cannot hold whiteouts (character device 0/0) (%pe)",
+		errorfc(fc, "upper=%s: cannot hold whiteouts (%pe)",
 			ofs->upper_spec, wh);
 		return PTR_ERR(wh) == -EOPNOTSUPP ? -EINVAL : PTR_ERR(wh);
 	}
@@ -231,7 +231,7 @@ static struct dentry *rwl_make_root(struct super_block *sb,
 	entry->dir_rule = ofs->rule_root->rule;
 
 	inode = rwl_get_inode(sb, ofs->upper.mnt ? ofs->upper.mnt->mnt_root :
-			      NULL, &entry->stack[0]);
+			      NULL, &entry->stack[0], NULL);
 	if (IS_ERR(inode)) {
 		rwl_entry_free(entry);
 		return ERR_CAST(inode);
@@ -326,11 +326,11 @@ static int rwl_get_tree(struct fs_context *fc)
 	if (ctx->work_spec && !ctx->upper_spec)
 		return invalfc(fc, "work= without upper=");
 	if (ctx->num_rules && !ctx->upper_spec)
-		return invalfc(fc, "rule= needs upper=: without an upper layer the union is read-only");
+		return invalfc(fc, "rule= needs upper=");
 	if (!ctx->upper_spec)
 		return get_tree_nodev(fc, rwl_fill_super);
 	if (!ctx->work_spec)
-		return invalfc(fc, "upper= needs work=: an empty directory on the upper's filesystem");
+		return invalfc(fc, "upper= needs work= on the same filesystem");
 	if (ctx->work.mnt->mnt_sb != ctx->upper.mnt->mnt_sb)
 		return invalfc(fc, "work=%s: not on the same filesystem as upper=%s",
 			       ctx->work_spec, ctx->upper_spec);

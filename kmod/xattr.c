@@ -49,7 +49,7 @@ static int rwl_xattr_set(const struct xattr_handler *handler,
 	int err;
 
 	if (rwl_is_private_xattr(name))
-		return -EPERM;
+		return -EOPNOTSUPP;
 	err = rwl_meta_write_begin(dentry);
 	if (err)
 		return err;
