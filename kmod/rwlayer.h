@@ -110,6 +110,7 @@ struct rwl_entry {
 	const struct rwl_rule_node *node;	/* NULL: below no rule path */
 	struct rwl_rule *rule;		/* NULL: read-only */
 	struct rwl_rule *dir_rule;	/* what children inherit */
+	struct rcu_head rcu;		/* RCU-walk d_revalidate reads it */
 	unsigned int num;
 	struct rwl_path stack[];
 };

@@ -34,9 +34,10 @@ void rwl_entry_free(struct rwl_entry *entry)
 
 	if (!entry)
 		return;
+	/* The dcache frees the real dentries after a grace period too. */
 	for (i = 0; i < entry->num; i++)
 		dput(entry->stack[i].dentry);
-	kfree(entry);
+	kfree_rcu(entry, rcu);
 }
 
 static void rwl_inode_init_once(void *foo)
