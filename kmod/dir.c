@@ -212,6 +212,7 @@ static int rwl_create_object(struct dentry *dentry,
 		if (IS_ERR(inode))
 			goto out_dput;
 		RWL_I(inode)->charged_rule = rule;
+		RWL_I(inode)->in_rule = true;
 	}
 	rwl_copyattr(inode);
 	d_instantiate(dentry, inode);

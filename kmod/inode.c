@@ -35,6 +35,10 @@ static int rwl_permission(rwl_idmap_t *idmap, struct inode *inode, int mask)
 	const struct cred *old_cred;
 	int err;
 
+	/* Like a read-only filesystem, before any other answer. */
+	if ((mask & MAY_WRITE) && !READ_ONCE(RWL_I(inode)->in_rule) &&
+	    !special_file(inode->i_mode))
+		return -EROFS;
 	err = generic_permission(RWL_NOP_IDMAP, inode, mask);
 	if (err)
 		return err;

@@ -311,6 +311,8 @@ struct dentry *rwl_lookup(struct inode *dir, struct dentry *dentry,
 		rwl_entry_free(entry);
 		return ERR_CAST(inode);
 	}
+	if (rwl_entry_may_change(entry))
+		WRITE_ONCE(RWL_I(inode)->in_rule, true);
 	dentry->d_fsdata = entry;
 	return d_splice_alias(inode, dentry);
 

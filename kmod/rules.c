@@ -159,6 +159,15 @@ void rwl_entry_set_rule(struct rwl_entry *entry,
 			  own : (parent ? parent->dir_rule : NULL);
 }
 
+/*
+ * May anything under this name change: the name itself, or (for a
+ * directory on the way to a rule) names inside it?
+ */
+bool rwl_entry_may_change(const struct rwl_entry *entry)
+{
+	return entry->rule || (entry->node && entry->node->children);
+}
+
 /* The root of an "empty" rule shows its upper directory alone. */
 bool rwl_rule_hides_lower(const struct rwl_entry *entry)
 {

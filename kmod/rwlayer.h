@@ -126,6 +126,7 @@ struct rwl_inode {
 	const struct rwl_layer *layer;	/* where @real lives */
 	struct dentry *__upper;		/* set once, see rwl_i_upper() */
 	dev_t origin_dev;		/* st_dev reported for a non-dir */
+	bool in_rule;			/* writes may be allowed (EROFS if not) */
 	struct mutex lock;		/* copy-up and usage accounting */
 	struct rwl_rule *charged_rule;	/* who pays for the upper copy */
 	u64 charged_bytes;
@@ -249,6 +250,7 @@ void rwl_entry_set_rule(struct rwl_entry *entry,
 			const struct rwl_entry *parent,
 			const struct qstr *name);
 bool rwl_rule_hides_lower(const struct rwl_entry *entry);
+bool rwl_entry_may_change(const struct rwl_entry *entry);
 int rwl_charge(struct rwl_rule *rule, u64 bytes, u64 inodes);
 void rwl_uncharge(struct rwl_rule *rule, u64 bytes, u64 inodes);
 int rwl_rule_room(const struct rwl_rule *rule, u64 bytes, u64 inodes);

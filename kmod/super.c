@@ -236,6 +236,7 @@ static struct dentry *rwl_make_root(struct super_block *sb,
 		rwl_entry_free(entry);
 		return ERR_CAST(inode);
 	}
+	RWL_I(inode)->in_rule = rwl_entry_may_change(entry);
 	root = d_make_root(inode);
 	if (!root) {
 		rwl_entry_free(entry);

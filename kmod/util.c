@@ -73,6 +73,7 @@ struct inode *rwl_alloc_inode(struct super_block *sb)
 	oi->layer = NULL;
 	oi->__upper = NULL;
 	oi->origin_dev = 0;
+	oi->in_rule = false;
 	oi->charged_rule = NULL;
 	oi->charged_bytes = 0;
 	mutex_init(&oi->lock);
