@@ -318,6 +318,21 @@ struct inode *rwl_get_inode(struct super_block *sb, struct dentry *upper,
 	struct inode *key = d_inode(lower ? lower->dentry : upper);
 	struct inode *inode;
 
+	/*
+	 * Names of a hard-linked lower file get a union inode each once the
+	 * union is writable: a copy-up through one name must not change what
+	 * the others show (overlayfs without index=on does the same).
+	 */
+	if (lower && !upper && rwl_has_upper(sb) && !S_ISDIR(key->i_mode) &&
+	    key->i_nlink > 1) {
+		inode = new_inode(sb);
+		if (!inode)
+			return ERR_PTR(-ENOMEM);
+		RWL_I(inode)->real = key;
+		rwl_inode_init(inode, upper, lower, origin);
+		return inode;
+	}
+
 	inode = iget5_locked(sb, (unsigned long)key, rwl_inode_test,
 			     rwl_inode_set, key);
 	if (!inode)
