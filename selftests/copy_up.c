@@ -1380,3 +1380,40 @@ TEST_F(cu, unprivileged_own_file)
 }
 
 TEST_HARNESS_MAIN
+
+/*
+ * Two names of one hard-linked lower file: writing through one copies it
+ * up alone; the other keeps showing the lower content, before and after
+ * the cache is dropped (overlayfs without index=on behaves the same).
+ */
+TEST(lower_hardlink_write_one_name)
+{
+	struct rwl_env env;
+	struct rwl_rw rw;
+	struct stat la, ma, mb;
+	char a[RWL_PATH], b[RWL_PATH];
+	int pass;
+
+	RWL_ENV_SETUP(&env);
+	ASSERT_EQ(0, rwl_rw_init(&env, &rw, NULL));
+	ASSERT_EQ(0, rwl_write_text(pf("%s/a", rw.lower), "old"));
+	ASSERT_EQ(0, link(pf("%s/a", rw.lower), pf("%s/b", rw.lower)));
+	ASSERT_EQ(0, stat(pf("%s/a", rw.lower), &la));
+	ASSERT_EQ(0, rwl_rw_mount(&env, &rw, NULL));
+	rwl_pathf(a, "%s/a", rw.mnt);
+	rwl_pathf(b, "%s/b", rw.mnt);
+
+	ASSERT_EQ(0, rwl_write_text(a, "new"));
+	for (pass = 0; pass < 2; pass++) {
+		EXPECT_STREQ("new", rwl_cat(rw.mnt, "a"));
+		EXPECT_STREQ("old", rwl_cat(rw.mnt, "b"));
+		ASSERT_EQ(0, stat(a, &ma));
+		ASSERT_EQ(0, stat(b, &mb));
+		EXPECT_EQ(la.st_ino, ma.st_ino);
+		EXPECT_EQ(la.st_ino, mb.st_ino);
+		EXPECT_EQ(la.st_dev, ma.st_dev);
+		ASSERT_EQ(0, rwl_write_text("/proc/sys/vm/drop_caches", "2"));
+	}
+	EXPECT_STREQ("old", rwl_cat(rw.lower, "a"));
+	RWL_ENV_TEARDOWN(&env);
+}
