@@ -278,15 +278,6 @@ int rwl_link(struct dentry *old, struct inode *dir, struct dentry *new)
 	return rwl_create_object(new, &obj, d_inode(old));
 }
 
-/* The upper copy of a removed name is gone for good: give its space back. */
-static void rwl_release_upper(struct inode *inode)
-{
-	struct inode *real = rwl_inode_real(inode);
-
-	if (rwl_i_upper(inode) && !real->i_nlink)
-		rwl_uncharge_inode(inode);
-}
-
 /*
  * Remove the upper entry of @dentry, if any, and leave a whiteout when a
  * lower still has the name.  The parent's upper is locked.
@@ -359,7 +350,6 @@ static int rwl_remove(struct dentry *dentry, bool is_dir)
 	err = rwl_remove_upper(dentry, udir, whiteout);
 	inode_unlock(d_inode(udir));
 	if (!err) {
-		rwl_release_upper(d_inode(dentry));
 		rwl_copyattr(d_inode(parent));
 		/* The union dentry's layers are history; look the name up anew. */
 		d_drop(dentry);
@@ -503,8 +493,6 @@ int rwl_rename(rwl_idmap_t *idmap, struct inode *olddir, struct dentry *old,
 		err = rwl_do_rename_locked(sb, &r, trap);
 		unlock_rename(r.newdir, r.olddir);
 	}
-	if (!err && d_really_is_positive(new))
-		rwl_release_upper(d_inode(new));
 	rwl_copyattr(olddir);
 	rwl_copyattr(newdir);
 out_revert:

@@ -87,16 +87,17 @@ static int rwl_setattr(rwl_idmap_t *idmap, struct dentry *dentry,
 	if (err)
 		return err;
 
+	/* The copy-up pays for the data it copies, the growth comes after. */
+	err = rwl_copy_up_flags(dentry, attr->ia_valid & ATTR_SIZE &&
+				!attr->ia_size ? O_TRUNC : 0);
+	if (err)
+		return err;
 	if (attr->ia_valid & ATTR_SIZE) {
 		err = rwl_charge_size(inode, RWL_E(dentry)->rule,
 				      attr->ia_size);
 		if (err)
-			return err;
+			goto out_settle;
 	}
-	err = rwl_copy_up_flags(dentry, attr->ia_valid & ATTR_SIZE &&
-				!attr->ia_size ? O_TRUNC : 0);
-	if (err)
-		goto out_settle;
 
 	/* The real filesystem works the mode out again from the kill bits. */
 	if (attr->ia_valid & (ATTR_KILL_SUID | ATTR_KILL_SGID))

@@ -313,6 +313,7 @@ struct dentry *rwl_lookup(struct inode *dir, struct dentry *dentry,
 	}
 	if (rwl_entry_may_change(entry))
 		WRITE_ONCE(RWL_I(inode)->in_rule, true);
+	rwl_inherit_charge(inode, entry->rule);
 	dentry->d_fsdata = entry;
 	return d_splice_alias(inode, dentry);
 

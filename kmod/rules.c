@@ -277,15 +277,37 @@ void rwl_settle_size(struct inode *inode)
 	mutex_unlock(&oi->lock);
 }
 
-/* The last upper link of an inode is gone: give back what it held. */
+/*
+ * A union inode goes away.  If its upper copy has no name left, give
+ * back what the copy held: an unlinked file that was still open is paid
+ * for until its last close, as on any filesystem.
+ */
 void rwl_uncharge_inode(struct inode *inode)
 {
 	struct rwl_inode *oi = RWL_I(inode);
+	struct dentry *upper = oi->__upper;
 
+	if (upper && oi->charged_rule && !d_inode(upper)->i_nlink)
+		rwl_uncharge(oi->charged_rule, oi->charged_bytes, 1);
+}
+
+/*
+ * A union inode made for an upper copy that already exists takes over
+ * what the rule was charged for it when it was made.
+ */
+void rwl_inherit_charge(struct inode *inode, struct rwl_rule *rule)
+{
+	struct rwl_inode *oi = RWL_I(inode);
+	struct dentry *upper = rwl_i_upper(inode);
+
+	if (!upper || !rule)
+		return;
 	mutex_lock(&oi->lock);
-	rwl_uncharge(oi->charged_rule, oi->charged_bytes, 1);
-	oi->charged_rule = NULL;
-	oi->charged_bytes = 0;
+	if (!oi->charged_rule) {
+		oi->charged_rule = rule;
+		oi->charged_bytes = d_is_reg(upper) ?
+			rwl_size_charge(i_size_read(d_inode(upper))) : 0;
+	}
 	mutex_unlock(&oi->lock);
 }
 

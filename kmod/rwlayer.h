@@ -257,6 +257,7 @@ int rwl_rule_room(const struct rwl_rule *rule, u64 bytes, u64 inodes);
 int rwl_charge_size(struct inode *inode, struct rwl_rule *rule, loff_t size);
 void rwl_settle_size(struct inode *inode);
 void rwl_uncharge_inode(struct inode *inode);
+void rwl_inherit_charge(struct inode *inode, struct rwl_rule *rule);
 void rwl_rule_statfs(const struct rwl_rule *rule, struct kstatfs *buf);
 
 /* namei.c */

@@ -84,6 +84,7 @@ void rwl_destroy_inode(struct inode *inode)
 {
 	struct rwl_inode *oi = RWL_I(inode);
 
+	rwl_uncharge_inode(inode);
 	dput(oi->__upper);
 	iput(oi->real);
 	mutex_destroy(&oi->lock);
