@@ -664,3 +664,44 @@ TEST_F(limits, statfs_per_rule)
 }
 
 TEST_HARNESS_MAIN
+
+static void drop_dentries(struct __test_metadata *_metadata)
+{
+	ASSERT_EQ(0, rwl_write_text("/proc/sys/vm/drop_caches", "2"));
+}
+
+/*
+ * What a file is charged survives the eviction of its cached inode: after
+ * a drop_caches, growing it charges only the growth and removing it gives
+ * everything back.
+ */
+TEST_F(limits, size_charge_survives_eviction)
+{
+	MOUNT("rule=/data:union:size=64K:inodes=100", NULL);
+	ASSERT_EQ(0, chmod(at(self->m, "data/f5k"), 0600));	/* 8 KiB */
+	EXPECT_EQ(0, write_file(at(self->m, "data/one"), 32 * KiB, 11));
+	drop_dentries(_metadata);
+	EXPECT_EQ(0, truncate(at(self->m, "data/one"), 40 * KiB));
+	/* data/ itself, f5k and one */
+	check_statfs(_metadata, at(self->m, "data"), 64 * KiB, 48 * KiB, 100,
+		     97);
+	drop_dentries(_metadata);
+	EXPECT_EQ(0, unlink(at(self->m, "data/one")));
+	EXPECT_EQ(0, unlink(at(self->m, "data/f5k")));
+	EXPECT_EQ(0, write_file(at(self->m, "data/two"), 64 * KiB, 12));
+}
+
+/* An unlinked file still open keeps its space until the last close. */
+TEST_F(limits, size_unlinked_open_file)
+{
+	int fd;
+
+	MOUNT("rule=/data:union:size=64K", NULL);
+	EXPECT_EQ(0, write_file(at(self->m, "data/one"), 48 * KiB, 13));
+	fd = open(at(self->m, "data/one"), O_RDWR | O_CLOEXEC);
+	ASSERT_LE(0, fd);
+	EXPECT_EQ(0, unlink(at(self->m, "data/one")));
+	EXPECT_EQ(ENOSPC, write_file(at(self->m, "data/two"), 32 * KiB, 14));
+	EXPECT_EQ(0, close(fd));
+	EXPECT_EQ(0, write_file(at(self->m, "data/two"), 32 * KiB, 14));
+}
