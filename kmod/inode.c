@@ -7,20 +7,6 @@
 
 #include "rwlayer.h"
 
-/*
- * A directory with lower content has as many subdirectories as the
- * merge shows, which no real link count says; 1 means "unknown" to
- * find(1) and fts, as on overlayfs.
- */
-static unsigned int rwl_nlink(const struct inode *inode)
-{
-	if (S_ISDIR(inode->i_mode) && RWL_I(inode)->layer &&
-	    RWL_I(inode)->layer != &RWL_FS(inode->i_sb)->upper &&
-	    rwl_has_upper(inode->i_sb))
-		return 1;
-	return rwl_inode_real(inode)->i_nlink;
-}
-
 /* Mirror the real inode's attributes, which the caller's checks rely on. */
 void rwl_copyattr(struct inode *inode)
 {
@@ -29,7 +15,7 @@ void rwl_copyattr(struct inode *inode)
 	inode->i_mode = real->i_mode;
 	inode->i_uid = real->i_uid;
 	inode->i_gid = real->i_gid;
-	set_nlink(inode, rwl_nlink(inode));
+	set_nlink(inode, real->i_nlink);
 	i_size_write(inode, i_size_read(real));
 	inode->i_blocks = real->i_blocks;
 	rwl_copy_times(inode, real);
@@ -147,7 +133,12 @@ static int rwl_getattr(rwl_idmap_t *idmap, const struct path *path,
 	if (d_is_dir(dentry)) {
 		stat->dev = dentry->d_sb->s_dev;
 		stat->ino = d_inode(dentry)->i_ino;
-		stat->nlink = rwl_nlink(d_inode(dentry));
+		/*
+		 * No real link count says how many subdirectories a merge
+		 * shows; 1 means "unknown" to find(1), as on overlayfs.
+		 */
+		if (rwl_dir_layers(dentry) > 1)
+			stat->nlink = 1;
 	} else if (RWL_I(d_inode(dentry))->origin_dev) {
 		stat->dev = RWL_I(d_inode(dentry))->origin_dev;
 		stat->ino = d_inode(dentry)->i_ino;
