@@ -250,6 +250,9 @@ int rwl_mknod(rwl_idmap_t *idmap, struct inode *dir, struct dentry *dentry,
 {
 	struct rwl_new_object obj = { .mode = mode, .rdev = rdev };
 
+	/* A whiteout is the upper's format, not something to create. */
+	if (S_ISCHR(mode) && rdev == WHITEOUT_DEV)
+		return -EPERM;
 	return rwl_create_object(dentry, &obj, NULL);
 }
 

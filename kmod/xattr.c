@@ -50,6 +50,12 @@ static int rwl_xattr_set(const struct xattr_handler *handler,
 
 	if (rwl_is_private_xattr(name))
 		return -EOPNOTSUPP;
+	/* Removing what is not there changes nothing: no copy-up for it. */
+	if (!value && !rwl_upper(dentry)) {
+		err = rwl_xattr_get(handler, dentry, inode, name, NULL, 0);
+		if (err < 0)
+			return err;
+	}
 	err = rwl_meta_write_begin(dentry);
 	if (err)
 		return err;
