@@ -3,8 +3,14 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # Guest side of `make check` (scripts/vm/run.sh KVER test OUTDIR): load
-# rwlayer.ko, run every kselftest program in /selftests, then make sure the
-# module leaves nothing behind.
+# rwlayer.ko and the in-tree overlayfs (the differential tests compare
+# against it), run every kselftest program in /selftests, then make sure
+# the module leaves nothing behind.
+#
+# Long mode of randops: a file randops.long in the built selftests
+# ($BUILD/selftests/randops.long, "OPS[:SEEDS[:FIRST]]") is read by
+# randops itself, and makes this script run randops without the
+# settings timeout (raise RWLAYER_VM_TIMEOUT on the host instead).
 #
 # Output is TAP: the programs print their own ("ok 1 fixture.test"), and
 # this script adds "ok - ..." / "not ok - ..." lines for its own checks.
@@ -42,6 +48,33 @@ load_module() {
 	fi
 }
 
+# The in-tree overlay.ko and what it needs, in /modules/load-order order
+# (scripts/vm/mkinitramfs.sh); a module that is built in or already
+# loaded is fine.  A missing overlayfs only makes its tests skip.
+load_overlay() {
+	local mod name
+
+	[ -f /modules/load-order ] || return 0
+	while read -r mod; do
+		[ -n "$mod" ] || continue
+		# /proc/modules spells "-" in module names as "_"
+		name=$(echo "${mod%.ko}" | tr - _)
+		if grep -q "^$name " /proc/modules; then
+			continue
+		fi
+		if ! insmod "/modules/$mod" 2> /tmp/insmod.err &&
+			! grep -q "File exists" /tmp/insmod.err; then
+			comment < /tmp/insmod.err
+			echo "# insmod $mod failed"
+		fi
+	done < /modules/load-order
+	if grep -qw overlay /proc/filesystems; then
+		ok "overlay in /proc/filesystems"
+	else
+		not_ok "overlay in /proc/filesystems"
+	fi
+}
+
 # kselftest's settings file ("timeout=N"), else 10 minutes per program: a
 # hung test then fails alone instead of eating the whole VM timeout.
 test_timeout() {
@@ -67,7 +100,12 @@ run_tests() {
 		count=$((count + 1))
 		mkdir -p "/tmp/work/$name"
 		echo "# rwlayer-test: $name"
-		(cd "/tmp/work/$name" && exec timeout "$limit" "$prog")
+		if [ "$name" = randops ] && [ -f /selftests/randops.long ]; then
+			echo "# randops long mode: $(cat /selftests/randops.long), no time limit"
+			(cd "/tmp/work/$name" && exec "$prog")
+		else
+			(cd "/tmp/work/$name" && exec timeout "$limit" "$prog")
+		fi
 		rc=$?
 		echo "# rwlayer-test: $name exited $rc"
 		case "$rc" in
@@ -116,6 +154,7 @@ check_rmmod() {
 main() {
 	echo "# rwlayer tests on $(uname -r)"
 	load_module
+	load_overlay
 	run_tests
 	check_no_mounts
 	check_rmmod
