@@ -54,17 +54,62 @@ static bool rwl_real_dentry_stale(const struct dentry *dentry,
 }
 
 /*
+ * Creating, removing or renaming a name in a directory changes its ctime:
+ * one number for the ctimes of a union directory's lower directories
+ * tells a negative dentry whether a lower gained names since.  @latest
+ * gets the newest of those ctimes.
+ */
+static u64 rwl_lower_stamp(const struct rwl_entry *dir,
+			   struct timespec64 *latest)
+{
+	struct timespec64 ts, max = {};
+	u64 stamp = 0;
+	unsigned int i;
+
+	for (i = 0; i < dir->num; i++) {
+		ts = rwl_inode_ctime(d_inode(dir->stack[i].dentry));
+		stamp = stamp * 31 + (u64)ts.tv_sec * NSEC_PER_SEC + ts.tv_nsec;
+		if (timespec64_compare(&ts, &max) > 0)
+			max = ts;
+	}
+	if (latest)
+		*latest = max;
+	return stamp;
+}
+
+/*
+ * Can the stamp alone tell when a name appears?  Not for a lower that
+ * revalidates its own dentries (NFS: the ctime comes from the server
+ * and is refreshed only when asked), and not while the newest ctime is
+ * in the current clock tick: a second change in that tick would keep it.
+ */
+static bool rwl_stamp_sure(const struct rwl_entry *dir,
+			   const struct timespec64 *latest)
+{
+	struct timespec64 now;
+	unsigned int i;
+
+	for (i = 0; i < dir->num; i++) {
+		if (dir->stack[i].dentry->d_flags & DCACHE_OP_REVALIDATE)
+			return false;
+	}
+	ktime_get_coarse_real_ts64(&now);
+	return timespec64_compare(latest, &now) < 0;
+}
+
+/*
  * A union dentry stays valid while every lower dentry under it does.  A
  * lower dentry that was unlinked or renamed away in its layer (the image
  * server updated the tree) is unhashed; dropping the union dentry makes
  * the next access look the name up again instead of serving stale data.
- * A name that was absent is looked up again whenever it is asked for,
- * so a file the server adds shows at once.  A non-directory copied up is
+ * A name that was absent is looked up again once a lower directory
+ * changed, so a file the server adds shows at the next lookup.  A non-directory copied up is
  * the client's own: the lower no longer matters to it.
  */
 static int rwl_d_revalidate(struct dentry *dentry, unsigned int flags)
 {
 	struct rwl_entry *entry = READ_ONCE(dentry->d_fsdata);
+	const struct rwl_entry *pe;
 	struct dentry *parent;
 	struct inode *inode;
 	unsigned int i;
@@ -75,8 +120,11 @@ static int rwl_d_revalidate(struct dentry *dentry, unsigned int flags)
 	inode = d_inode_rcu(dentry);
 	if (!inode) {
 		parent = READ_ONCE(dentry->d_parent);
-		entry = READ_ONCE(parent->d_fsdata);
-		return entry && entry->num ? 0 : 1;
+		pe = READ_ONCE(parent->d_fsdata);
+		if (!pe || !pe->num)
+			return 1;
+		return entry->stamp_sure &&
+		       rwl_lower_stamp(pe, NULL) == entry->lower_stamp;
 	}
 	if (rwl_i_upper(inode) && !S_ISDIR(inode->i_mode))
 		return 1;
@@ -239,14 +287,18 @@ bool rwl_lower_has_name(const struct dentry *parent, const struct qstr *name)
 	return found;
 }
 
+/* @stamp was taken before the layers were asked, so no change slips by. */
 static struct dentry *rwl_lookup_negative(struct dentry *dentry,
-					  const struct rwl_entry *parent)
+					  const struct rwl_entry *parent,
+					  u64 stamp, bool sure)
 {
 	struct rwl_entry *entry = rwl_entry_alloc(0);
 
 	if (!entry)
 		return ERR_PTR(-ENOMEM);
 	rwl_entry_set_rule(entry, parent, &dentry->d_name);
+	entry->lower_stamp = stamp;
+	entry->stamp_sure = sure;
 	dentry->d_fsdata = entry;
 	return d_splice_alias(NULL, dentry);
 }
@@ -261,11 +313,18 @@ struct dentry *rwl_lookup(struct inode *dir, struct dentry *dentry,
 	const struct cred *old_cred;
 	struct rwl_entry *entry;
 	struct inode *inode;
-	bool whiteout, hide;
+	struct timespec64 latest;
+	bool whiteout, hide, sure;
 	int n = 0, err;
+	u64 stamp;
 
 	if (dentry->d_name.len > NAME_MAX)
 		return ERR_PTR(-ENAMETOOLONG);
+
+	stamp = rwl_lower_stamp(parent, &latest);
+	sure = rwl_stamp_sure(parent, &latest);
+	/* Order the ctime reads before the lookups in the layers. */
+	smp_rmb();
 
 	entry = rwl_entry_alloc(parent->num);
 	if (!entry)
@@ -301,7 +360,7 @@ struct dentry *rwl_lookup(struct inode *dir, struct dentry *dentry,
 
 	if (!upper && !n) {
 		rwl_entry_free(entry);
-		return rwl_lookup_negative(dentry, parent);
+		return rwl_lookup_negative(dentry, parent, stamp, sure);
 	}
 
 	inode = rwl_get_inode(sb, upper, n ? &entry->stack[0] : NULL,

@@ -110,6 +110,8 @@ struct rwl_entry {
 	const struct rwl_rule_node *node;	/* NULL: below no rule path */
 	struct rwl_rule *rule;		/* NULL: read-only */
 	struct rwl_rule *dir_rule;	/* what children inherit */
+	u64 lower_stamp;		/* negative: the lowers' ctimes then */
+	bool stamp_sure;		/* ... and they tell every change */
 	struct rcu_head rcu;		/* RCU-walk d_revalidate reads it */
 	unsigned int num;
 	struct rwl_path stack[];

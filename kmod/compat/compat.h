@@ -178,12 +178,22 @@ static inline void rwl_copy_times(struct inode *dst, const struct inode *src)
 	inode_set_mtime_to_ts(dst, inode_get_mtime(src));
 	inode_set_ctime_to_ts(dst, inode_get_ctime(src));
 }
+
+static inline struct timespec64 rwl_inode_ctime(const struct inode *inode)
+{
+	return inode_get_ctime(inode);
+}
 #else
 static inline void rwl_copy_times(struct inode *dst, const struct inode *src)
 {
 	dst->i_atime = src->i_atime;
 	dst->i_mtime = src->i_mtime;
 	dst->i_ctime = src->i_ctime;
+}
+
+static inline struct timespec64 rwl_inode_ctime(const struct inode *inode)
+{
+	return inode->i_ctime;
 }
 #endif
 
