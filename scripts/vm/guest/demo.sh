@@ -4,7 +4,8 @@
 #
 # Guest side of `make demo`: what rwlayer does, in one screen.  A diskless
 # client mounts the server's shared root read-only; a small per-host tree
-# on top overrides a few files.  rwlayer merges them into one tree.
+# on top overrides a few files.  rwlayer merges them into one tree, then
+# adds a writable upper in RAM where the rules allow writes.
 set -eu
 
 say() {
@@ -78,12 +79,39 @@ main() {
 	show cat /mnt/root/etc/motd
 	show /mnt/root/usr/bin/hello
 
-	say "No writable layer yet, so the union is read-only"
+	say "Without an upper layer the union is read-only"
 	echo "# touch /mnt/root/etc/x"
 	if touch /mnt/root/etc/x 2>&1; then
 		echo "unexpected: the write succeeded"
 		exit 1
 	fi
+	show umount /mnt/root
+
+	say "Add an upper in RAM and rules: /var and /tmp writable, one file in /etc"
+	mount -t tmpfs -o mode=0755,size=64m tmpfs /run
+	mkdir -p /run/rw/upper /run/rw/work
+	show mount -t rwlayer -o lower=/srv/override:/srv/root,upper=/run/rw/upper,work=/run/rw/work,rule=/var:union:size=16M:inodes=1000,rule=/tmp:empty:size=8M,rule=/etc/machine-id:file none /mnt/root
+	show grep rwlayer /proc/mounts
+
+	say "Writes where the rules allow them go to the upper"
+	show sh -c 'echo "booted" >> /mnt/root/var/log/syslog'
+	show sh -c 'echo "4d3c2b1a00000000000000000000beef" > /mnt/root/etc/machine-id'
+	show sh -c 'echo scratch > /mnt/root/tmp/scratch'
+	show find /run/rw/upper
+	show stat -f -c "%n: %b blocks of %S bytes, %f free, %c inodes, %d free" /mnt/root/var
+
+	say "Everywhere else: Read-only file system"
+	for f in /mnt/root/usr/bin/evil /mnt/root/etc/motd; do
+		echo "# echo x > $f"
+		if sh -c "echo x > $f" 2>&1; then
+			echo "unexpected: the write succeeded"
+			exit 1
+		fi
+	done
+
+	say "The server's trees are untouched"
+	show find /srv/root /srv/override -newer /srv/root/etc/fstab -type f
+	show cat /srv/override/etc/machine-id
 
 	say "Clean up"
 	show umount /mnt/root
