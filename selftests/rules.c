@@ -400,6 +400,43 @@ TEST_F(rules, outside_rules_erofs)
 	EXPECT_EQ(ENOENT, exists(at(self->rw.upper, "ro")));
 }
 
+/* An unprivileged writer: the errno of a write open, 0 if it opened. */
+static int open_for_write_errno(void *path)
+{
+	int fd = open(path, O_WRONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return errno;
+	close(fd);
+	return 0;
+}
+
+/*
+ * As on a read-only filesystem, EROFS comes before any permission answer:
+ * access(W_OK) says it, and a caller who could not write the file anyway
+ * gets EROFS, not EACCES.  Inside a rule the permission answer is the
+ * file's own.
+ */
+TEST_F(rules, erofs_before_permission)
+{
+	char p[RWL_PATH];
+
+	MOUNT_RULES(RULES);
+	EXPECT_EQ(-1, access(at(self->m, "etc/passwd"), W_OK));
+	EXPECT_EQ(EROFS, errno);
+	EXPECT_EQ(-1, access(at(self->m, "ro"), W_OK));
+	EXPECT_EQ(EROFS, errno);
+	/* A directory with a rule below it stays writable for that name. */
+	EXPECT_EQ(0, access(at(self->m, "etc"), W_OK));
+	EXPECT_EQ(0, access(at(self->m, "etc/machine-id"), W_OK));
+	EXPECT_EQ(0, access(at(self->m, "var/log/messages"), W_OK));
+	rwl_pathf(p, "%s", at(self->m, "etc/passwd"));
+	EXPECT_EQ(EROFS, rwl_run_as(RWL_NOBODY, open_for_write_errno, p));
+	rwl_pathf(p, "%s", at(self->m, "var/log/messages"));
+	EXPECT_EQ(EACCES, rwl_run_as(RWL_NOBODY, open_for_write_errno, p));
+	EXPECT_EQ(ENOENT, exists(at(self->rw.upper, "var/log/messages")));
+}
+
 /* The same at the root and under a directory with rules below it. */
 TEST_F(rules, outside_rules_erofs_root_and_parents)
 {
