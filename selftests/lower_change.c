@@ -7,33 +7,9 @@
  * before (present or absent) and in directories it has listed; and what
  * the client changed lives in the upper and keeps the client's version.
  */
-#include "rwl_rw.h"
+#include "rwl_tree.h"
 
 /* ---- helpers ---------------------------------------------------------- */
-
-/* snprintf into one of 8 rotating path buffers. */
-static const char *pf(const char *fmt, ...)
-{
-	static char bufs[8][RWL_PATH];
-	static int next;
-	va_list ap;
-	int n;
-
-	next = (next + 1) % 8;
-	va_start(ap, fmt);
-	n = vsnprintf(bufs[next], RWL_PATH, fmt, ap);
-	va_end(ap);
-	if (n < 0 || n >= RWL_PATH)
-		abort();
-	return bufs[next];
-}
-
-static int lstat_errno(const char *path)
-{
-	struct stat st;
-
-	return lstat(path, &st) ? errno : 0;
-}
 
 /* open() @path with @flags: 0 or the errno (a returned fd is closed). */
 static int open_errno(const char *path, int flags)
@@ -44,38 +20,6 @@ static int open_errno(const char *path, int flags)
 		return errno;
 	close(fd);
 	return 0;
-}
-
-/* The sorted names in @path, comma-separated, without . and .. */
-static const char *names(const char *path)
-{
-	static char bufs[4][8192];
-	static int next;
-	struct rwl_dents d = { 0 };
-	size_t i, len = 0;
-	char *out;
-	int err;
-
-	next = (next + 1) % 4;
-	out = bufs[next];
-	out[0] = '\0';
-	err = rwl_list_dir(path, 4096, &d);
-	if (err < 0) {
-		snprintf(out, sizeof(bufs[0]), "<%s>", strerror(-err));
-		rwl_dents_free(&d);
-		return out;
-	}
-	rwl_dents_sort(&d);
-	for (i = 0; i < d.num; i++) {
-		if (!strcmp(d.v[i].name, ".") || !strcmp(d.v[i].name, ".."))
-			continue;
-		len += snprintf(out + len, sizeof(bufs[0]) - len, "%s%s",
-				len ? "," : "", d.v[i].name);
-		if (len >= sizeof(bufs[0]))
-			break;
-	}
-	rwl_dents_free(&d);
-	return out;
 }
 
 /* ---- the fixture ------------------------------------------------------ */
