@@ -303,17 +303,9 @@ FIXTURE_SETUP(trig)
 
 FIXTURE_TEARDOWN(trig)
 {
-	char *after;
-
-	if (self->before) {
-		after = snapshot(self->rw.lower);
-		EXPECT_NE(NULL, after);
-		if (after)
-			expect_same_snapshot(_metadata, "lower tree",
-					     self->before, after);
-		free(after);
-		free(self->before);
-	}
+	if (self->before)
+		expect_snapshot_kept(_metadata, "lower tree", self->before,
+				     snapshot(self->rw.lower));
 	RWL_ENV_TEARDOWN(&self->env);
 }
 
@@ -610,17 +602,9 @@ FIXTURE_SETUP(cu)
 
 FIXTURE_TEARDOWN(cu)
 {
-	char *after;
-
-	if (self->before) {
-		after = snapshot(self->rw.lower);
-		EXPECT_NE(NULL, after);
-		if (after)
-			expect_same_snapshot(_metadata, "lower tree",
-					     self->before, after);
-		free(after);
-		free(self->before);
-	}
+	if (self->before)
+		expect_snapshot_kept(_metadata, "lower tree", self->before,
+				     snapshot(self->rw.lower));
 	RWL_ENV_TEARDOWN(&self->env);
 }
 

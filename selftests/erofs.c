@@ -129,121 +129,93 @@ FIXTURE_TEARDOWN(ro)
 	RWL_ENV_TEARDOWN(&self->env);
 }
 
-/*
- * Each attempt returns the errno it got, or 0 if the call succeeded
- * (any fd it opened is closed).  @m is the union's mount point.
- */
-static const char *at(const char *m, const char *name)
-{
-	static char buf[4][RWL_PATH];
-	static int next;
-
-	next = (next + 1) % 4;
-	return rwl_pathf(buf[next], "%s/%s", m, name);
-}
-
-static int result(int ret)
-{
-	return ret < 0 ? errno : 0;
-}
-
-static int try_open(const char *path, int flags)
-{
-	int fd = open(path, flags | O_CLOEXEC, 0644);
-
-	if (fd < 0)
-		return errno;
-	close(fd);
-	return 0;
-}
-
 static int op_open_wronly(const char *m)
 {
-	return try_open(at(m, "f"), O_WRONLY) ?:
-	       try_open(at(m, "lf"), O_WRONLY) ?:
-	       try_open(at(m, "d/c"), O_WRONLY | O_APPEND);
+	return rwl_try_open(rwl_at(m, "f"), O_WRONLY) ?:
+	       rwl_try_open(rwl_at(m, "lf"), O_WRONLY) ?:
+	       rwl_try_open(rwl_at(m, "d/c"), O_WRONLY | O_APPEND);
 }
 
 static int op_open_rdwr(const char *m)
 {
-	return try_open(at(m, "f"), O_RDWR) ?: try_open(at(m, "lf"), O_RDWR);
+	return rwl_try_open(rwl_at(m, "f"), O_RDWR) ?: rwl_try_open(rwl_at(m, "lf"), O_RDWR);
 }
 
 static int op_open_creat(const char *m)
 {
-	return try_open(at(m, "new"), O_WRONLY | O_CREAT) ?:
-	       try_open(at(m, "d/new"), O_RDONLY | O_CREAT | O_EXCL) ?:
-	       try_open(at(m, "ld/new"), O_RDWR | O_CREAT);
+	return rwl_try_open(rwl_at(m, "new"), O_WRONLY | O_CREAT) ?:
+	       rwl_try_open(rwl_at(m, "d/new"), O_RDONLY | O_CREAT | O_EXCL) ?:
+	       rwl_try_open(rwl_at(m, "ld/new"), O_RDWR | O_CREAT);
 }
 
 static int op_open_trunc(const char *m)
 {
-	return try_open(at(m, "f"), O_WRONLY | O_TRUNC) ?:
-	       try_open(at(m, "lf"), O_RDONLY | O_TRUNC);
+	return rwl_try_open(rwl_at(m, "f"), O_WRONLY | O_TRUNC) ?:
+	       rwl_try_open(rwl_at(m, "lf"), O_RDONLY | O_TRUNC);
 }
 
 static int op_truncate(const char *m)
 {
-	return result(truncate(at(m, "f"), 0)) ?:
-	       result(truncate(at(m, "lf"), 1 << 20));
+	return rwl_result(truncate(rwl_at(m, "f"), 0)) ?:
+	       rwl_result(truncate(rwl_at(m, "lf"), 1 << 20));
 }
 
 static int op_mkdir(const char *m)
 {
-	return result(mkdir(at(m, "newdir"), 0755)) ?:
-	       result(mkdir(at(m, "ld/newdir"), 0755));
+	return rwl_result(mkdir(rwl_at(m, "newdir"), 0755)) ?:
+	       rwl_result(mkdir(rwl_at(m, "ld/newdir"), 0755));
 }
 
 static int op_mknod_fifo(const char *m)
 {
-	return result(mknod(at(m, "newfifo"), S_IFIFO | 0644, 0));
+	return rwl_result(mknod(rwl_at(m, "newfifo"), S_IFIFO | 0644, 0));
 }
 
 static int op_mkfifo(const char *m)
 {
-	return result(mkfifo(at(m, "d/newfifo"), 0644));
+	return rwl_result(mkfifo(rwl_at(m, "d/newfifo"), 0644));
 }
 
 static int op_unlink(const char *m)
 {
-	return result(unlink(at(m, "f"))) ?: result(unlink(at(m, "lf"))) ?:
-	       result(unlink(at(m, "d/c")));
+	return rwl_result(unlink(rwl_at(m, "f"))) ?: rwl_result(unlink(rwl_at(m, "lf"))) ?:
+	       rwl_result(unlink(rwl_at(m, "d/c")));
 }
 
 static int op_rmdir(const char *m)
 {
-	return result(rmdir(at(m, "empty"))) ?:
-	       result(rmdir(at(m, "ld/empty2")));
+	return rwl_result(rmdir(rwl_at(m, "empty"))) ?:
+	       rwl_result(rmdir(rwl_at(m, "ld/empty2")));
 }
 
 static int op_rename(const char *m)
 {
-	return result(rename(at(m, "f"), at(m, "renamed"))) ?:
-	       result(rename(at(m, "lf"), at(m, "d/lf")));
+	return rwl_result(rename(rwl_at(m, "f"), rwl_at(m, "renamed"))) ?:
+	       rwl_result(rename(rwl_at(m, "lf"), rwl_at(m, "d/lf")));
 }
 
 static int op_link(const char *m)
 {
-	return result(link(at(m, "f"), at(m, "newlink"))) ?:
-	       result(link(at(m, "lf"), at(m, "ld/newlink")));
+	return rwl_result(link(rwl_at(m, "f"), rwl_at(m, "newlink"))) ?:
+	       rwl_result(link(rwl_at(m, "lf"), rwl_at(m, "ld/newlink")));
 }
 
 static int op_symlink(const char *m)
 {
-	return result(symlink("f", at(m, "newsym")));
+	return rwl_result(symlink("f", rwl_at(m, "newsym")));
 }
 
 static int op_chmod(const char *m)
 {
 	int fd, err;
 
-	err = result(chmod(at(m, "f"), 0600)) ?: result(chmod(at(m, "ld"), 0700));
+	err = rwl_result(chmod(rwl_at(m, "f"), 0600)) ?: rwl_result(chmod(rwl_at(m, "ld"), 0700));
 	if (err)
 		return err;
-	fd = open(at(m, "lf"), O_RDONLY | O_CLOEXEC);
+	fd = open(rwl_at(m, "lf"), O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return -1;
-	err = result(fchmod(fd, 0600));
+	err = rwl_result(fchmod(fd, 0600));
 	close(fd);
 	return err;
 }
@@ -252,13 +224,13 @@ static int op_chown(const char *m)
 {
 	int fd, err;
 
-	err = result(chown(at(m, "f"), 1, 1)) ?: result(lchown(at(m, "d"), 1, 1));
+	err = rwl_result(chown(rwl_at(m, "f"), 1, 1)) ?: rwl_result(lchown(rwl_at(m, "d"), 1, 1));
 	if (err)
 		return err;
-	fd = open(at(m, "lf"), O_RDONLY | O_CLOEXEC);
+	fd = open(rwl_at(m, "lf"), O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return -1;
-	err = result(fchown(fd, 1, 1));
+	err = rwl_result(fchown(fd, 1, 1));
 	close(fd);
 	return err;
 }
@@ -268,15 +240,15 @@ static int op_utimensat(const char *m)
 	const struct timespec ts[2] = { { 1, 0 }, { 2, 0 } };
 	int fd, err;
 
-	err = result(utimensat(AT_FDCWD, at(m, "f"), NULL, 0)) ?:
-	      result(utimensat(AT_FDCWD, at(m, "lf"), ts, 0)) ?:
-	      result(utimensat(AT_FDCWD, at(m, "d"), ts, AT_SYMLINK_NOFOLLOW));
+	err = rwl_result(utimensat(AT_FDCWD, rwl_at(m, "f"), NULL, 0)) ?:
+	      rwl_result(utimensat(AT_FDCWD, rwl_at(m, "lf"), ts, 0)) ?:
+	      rwl_result(utimensat(AT_FDCWD, rwl_at(m, "d"), ts, AT_SYMLINK_NOFOLLOW));
 	if (err)
 		return err;
-	fd = open(at(m, "f"), O_RDONLY | O_CLOEXEC);
+	fd = open(rwl_at(m, "f"), O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return -1;
-	err = result(futimens(fd, ts));
+	err = rwl_result(futimens(fd, ts));
 	close(fd);
 	return err;
 }
@@ -285,15 +257,15 @@ static int op_setxattr(const char *m)
 {
 	int fd, err;
 
-	err = result(setxattr(at(m, "f"), "trusted.new", "v", 1, 0)) ?:
-	      result(setxattr(at(m, "f"), XATTR_NAME, "y", 1, XATTR_REPLACE)) ?:
-	      result(setxattr(at(m, "d"), "trusted.new", "v", 1, 0));
+	err = rwl_result(setxattr(rwl_at(m, "f"), "trusted.new", "v", 1, 0)) ?:
+	      rwl_result(setxattr(rwl_at(m, "f"), XATTR_NAME, "y", 1, XATTR_REPLACE)) ?:
+	      rwl_result(setxattr(rwl_at(m, "d"), "trusted.new", "v", 1, 0));
 	if (err)
 		return err;
-	fd = open(at(m, "lf"), O_RDONLY | O_CLOEXEC);
+	fd = open(rwl_at(m, "lf"), O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return -1;
-	err = result(fsetxattr(fd, "trusted.new", "v", 1, 0));
+	err = rwl_result(fsetxattr(fd, "trusted.new", "v", 1, 0));
 	close(fd);
 	return err;
 }
@@ -302,13 +274,13 @@ static int op_removexattr(const char *m)
 {
 	int fd, err;
 
-	err = result(removexattr(at(m, "f"), XATTR_NAME));
+	err = rwl_result(removexattr(rwl_at(m, "f"), XATTR_NAME));
 	if (err)
 		return err;
-	fd = open(at(m, "f"), O_RDONLY | O_CLOEXEC);
+	fd = open(rwl_at(m, "f"), O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return -1;
-	err = result(fremovexattr(fd, XATTR_NAME));
+	err = rwl_result(fremovexattr(fd, XATTR_NAME));
 	close(fd);
 	return err;
 }
@@ -368,9 +340,9 @@ TEST_F(ro, fallocate)
 {
 	int fd;
 
-	EXPECT_EQ(-1, open(at(self->mnt, "f"), O_RDWR | O_CLOEXEC));
+	EXPECT_EQ(-1, open(rwl_at(self->mnt, "f"), O_RDWR | O_CLOEXEC));
 	EXPECT_EQ(EROFS, errno);
-	fd = open(at(self->mnt, "f"), O_RDONLY | O_CLOEXEC);
+	fd = open(rwl_at(self->mnt, "f"), O_RDONLY | O_CLOEXEC);
 	ASSERT_LE(0, fd);
 	EXPECT_EQ(-1, fallocate(fd, 0, 0, 1 << 20));
 	EXPECT_EQ(EBADF, errno);
@@ -391,7 +363,7 @@ TEST_F(ro, mmap_write)
 	char *map;
 	int fd;
 
-	fd = open(at(self->mnt, "f"), O_RDONLY | O_CLOEXEC);
+	fd = open(rwl_at(self->mnt, "f"), O_RDONLY | O_CLOEXEC);
 	ASSERT_LE(0, fd);
 	EXPECT_EQ(MAP_FAILED, mmap(NULL, 4096, PROT_READ | PROT_WRITE,
 				   MAP_SHARED, fd, 0));
@@ -419,9 +391,9 @@ TEST_F(ro, all_attempts_lower_unchanged)
 	}
 	check_unchanged(_metadata, self);
 	/* The union still shows the old content. */
-	EXPECT_EQ(4, rwl_read_text(at(self->mnt, "f"), buf, sizeof(buf)));
+	EXPECT_EQ(4, rwl_read_text(rwl_at(self->mnt, "f"), buf, sizeof(buf)));
 	EXPECT_STREQ("data", buf);
-	EXPECT_EQ(5, rwl_read_text(at(self->mnt, "lf"), buf, sizeof(buf)));
+	EXPECT_EQ(5, rwl_read_text(rwl_at(self->mnt, "lf"), buf, sizeof(buf)));
 	EXPECT_STREQ("lower", buf);
 }
 

@@ -60,27 +60,6 @@ FIXTURE_TEARDOWN(limits)
 	RWL_ENV_TEARDOWN(&self->env);
 }
 
-static const char *at(const char *m, const char *name)
-{
-	static char buf[8][RWL_PATH];
-	static int next;
-
-	next = (next + 1) % 8;
-	return rwl_pathf(buf[next], "%s/%s", m, name);
-}
-
-static int result(int ret)
-{
-	return ret < 0 ? errno : 0;
-}
-
-static int exists(const char *path)
-{
-	struct stat st;
-
-	return lstat(path, &st) == 0 ? 0 : errno;
-}
-
 /*
  * Make the upper directories @dirs (NULL-terminated, e.g. "data") before
  * mounting, as a persistent upper would have them: their own inodes are
@@ -92,7 +71,7 @@ static int precreate(FIXTURE_DATA(limits) *self, const char *const *dirs)
 	int err;
 
 	for (; dirs && *dirs; dirs++) {
-		err = rwl_mkdir(at(self->rw.upper, *dirs), 0755);
+		err = rwl_mkdir(rwl_at(self->rw.upper, *dirs), 0755);
 		if (err)
 			return err;
 	}
@@ -200,31 +179,31 @@ TEST_F(limits, size_write_up_to_limit)
 	int fd;
 
 	MOUNT("rule=/data:union:size=64K", NULL);
-	fd = open(at(self->m, "data/new"), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+	fd = open(rwl_at(self->m, "data/new"), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
 	ASSERT_LE(0, fd);
 	EXPECT_EQ(0, pwrite_pattern(fd, 60 * KiB, 0, 3));
 	EXPECT_EQ(0, pwrite_pattern(fd, 4 * KiB, 60 * KiB, 3));
 	EXPECT_EQ(ENOSPC, pwrite_pattern(fd, 1, 64 * KiB, 3));
 	EXPECT_EQ(ENOSPC, pwrite_pattern(fd, 4 * KiB, 64 * KiB, 3));
 	close(fd);
-	EXPECT_EQ(64 * KiB, size_of(at(self->m, "data/new")));
-	EXPECT_EQ(-1, check_pattern(self, at(self->m, "data/new"), 64 * KiB, 3));
+	EXPECT_EQ(64 * KiB, size_of(rwl_at(self->m, "data/new")));
+	EXPECT_EQ(-1, check_pattern(self, rwl_at(self->m, "data/new"), 64 * KiB, 3));
 	/* Rewriting inside the file needs no more space. */
-	fd = open(at(self->m, "data/new"), O_WRONLY | O_CLOEXEC);
+	fd = open(rwl_at(self->m, "data/new"), O_WRONLY | O_CLOEXEC);
 	ASSERT_LE(0, fd);
 	EXPECT_EQ(0, pwrite_pattern(fd, 64 * KiB, 0, 3));
 	/* Appending does. */
 	close(fd);
-	fd = open(at(self->m, "data/new"), O_WRONLY | O_APPEND | O_CLOEXEC);
+	fd = open(rwl_at(self->m, "data/new"), O_WRONLY | O_APPEND | O_CLOEXEC);
 	ASSERT_LE(0, fd);
 	EXPECT_EQ(-1, write(fd, "x", 1));
 	EXPECT_EQ(ENOSPC, errno);
 	close(fd);
-	EXPECT_EQ(64 * KiB, size_of(at(self->m, "data/new")));
+	EXPECT_EQ(64 * KiB, size_of(rwl_at(self->m, "data/new")));
 	/* A second file may exist, but not hold a byte. */
-	EXPECT_EQ(0, create(at(self->m, "data/empty")));
-	EXPECT_EQ(ENOSPC, write_file(at(self->m, "data/empty"), 1, 4));
-	EXPECT_EQ(0, size_of(at(self->m, "data/empty")));
+	EXPECT_EQ(0, create(rwl_at(self->m, "data/empty")));
+	EXPECT_EQ(ENOSPC, write_file(rwl_at(self->m, "data/empty"), 1, 4));
+	EXPECT_EQ(0, size_of(rwl_at(self->m, "data/empty")));
 }
 
 /* A write that would cross the limit is refused whole, not shortened. */
@@ -233,28 +212,28 @@ TEST_F(limits, size_write_not_shortened)
 	int fd;
 
 	MOUNT("rule=/data:union:size=64K", NULL);
-	fd = open(at(self->m, "data/new"), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+	fd = open(rwl_at(self->m, "data/new"), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
 	ASSERT_LE(0, fd);
 	EXPECT_EQ(0, pwrite_pattern(fd, 60 * KiB, 0, 3));
 	EXPECT_EQ(ENOSPC, pwrite_pattern(fd, 8 * KiB, 60 * KiB, 3));
-	EXPECT_EQ(60 * KiB, size_of(at(self->m, "data/new")));
+	EXPECT_EQ(60 * KiB, size_of(rwl_at(self->m, "data/new")));
 	/* A read there finds the end of the file. */
 	EXPECT_EQ(0, pread(fd, self->buf, 16, 60 * KiB));
 	close(fd);
-	EXPECT_EQ(-1, check_pattern(self, at(self->m, "data/new"), 60 * KiB, 3));
+	EXPECT_EQ(-1, check_pattern(self, rwl_at(self->m, "data/new"), 60 * KiB, 3));
 }
 
 /* Every file is charged its size rounded up to 4 KiB. */
 TEST_F(limits, size_rounding)
 {
 	MOUNT("rule=/data:union:size=8K", NULL);
-	EXPECT_EQ(0, write_file(at(self->m, "data/one"), 1, 5));
-	EXPECT_EQ(0, write_file(at(self->m, "data/two"), 1, 5));
-	EXPECT_EQ(ENOSPC, write_file(at(self->m, "data/three"), 1, 5));
-	EXPECT_EQ(0, size_of(at(self->m, "data/three")));
+	EXPECT_EQ(0, write_file(rwl_at(self->m, "data/one"), 1, 5));
+	EXPECT_EQ(0, write_file(rwl_at(self->m, "data/two"), 1, 5));
+	EXPECT_EQ(ENOSPC, write_file(rwl_at(self->m, "data/three"), 1, 5));
+	EXPECT_EQ(0, size_of(rwl_at(self->m, "data/three")));
 	/* Growing within the first block costs nothing. */
-	EXPECT_EQ(0, write_file(at(self->m, "data/one"), 4 * KiB, 6));
-	EXPECT_EQ(ENOSPC, write_file(at(self->m, "data/one"), 4 * KiB + 1, 6));
+	EXPECT_EQ(0, write_file(rwl_at(self->m, "data/one"), 4 * KiB, 6));
+	EXPECT_EQ(ENOSPC, write_file(rwl_at(self->m, "data/one"), 4 * KiB + 1, 6));
 }
 
 TEST_F(limits, size_truncate)
@@ -262,23 +241,23 @@ TEST_F(limits, size_truncate)
 	int fd;
 
 	MOUNT("rule=/data:union:size=64K", NULL);
-	fd = open(at(self->m, "data/new"), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+	fd = open(rwl_at(self->m, "data/new"), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
 	ASSERT_LE(0, fd);
 	/* Holes count: a sparse 64 KiB file uses the whole limit. */
 	EXPECT_EQ(0, ftruncate(fd, 64 * KiB)) TH_LOG("%s", strerror(errno));
 	EXPECT_EQ(-1, ftruncate(fd, 64 * KiB + 1));
 	EXPECT_EQ(ENOSPC, errno);
-	EXPECT_EQ(-1, truncate(at(self->m, "data/new"), 128 * KiB));
+	EXPECT_EQ(-1, truncate(rwl_at(self->m, "data/new"), 128 * KiB));
 	EXPECT_EQ(ENOSPC, errno);
-	EXPECT_EQ(64 * KiB, size_of(at(self->m, "data/new")));
-	EXPECT_EQ(ENOSPC, create(at(self->m, "data/x")) ?: write_file(at(self->m, "data/x"), 1, 1));
+	EXPECT_EQ(64 * KiB, size_of(rwl_at(self->m, "data/new")));
+	EXPECT_EQ(ENOSPC, create(rwl_at(self->m, "data/x")) ?: write_file(rwl_at(self->m, "data/x"), 1, 1));
 	/* Shrinking gives it back. */
 	EXPECT_EQ(0, ftruncate(fd, 32 * KiB));
-	EXPECT_EQ(0, write_file(at(self->m, "data/y"), 32 * KiB, 7));
+	EXPECT_EQ(0, write_file(rwl_at(self->m, "data/y"), 32 * KiB, 7));
 	EXPECT_EQ(-1, ftruncate(fd, 32 * KiB + 1));
 	EXPECT_EQ(ENOSPC, errno);
 	close(fd);
-	EXPECT_EQ(32 * KiB, size_of(at(self->m, "data/new")));
+	EXPECT_EQ(32 * KiB, size_of(rwl_at(self->m, "data/new")));
 }
 
 TEST_F(limits, size_fallocate)
@@ -286,14 +265,14 @@ TEST_F(limits, size_fallocate)
 	int fd;
 
 	MOUNT("rule=/data:union:size=64K", NULL);
-	fd = open(at(self->m, "data/new"), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+	fd = open(rwl_at(self->m, "data/new"), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
 	ASSERT_LE(0, fd);
 	EXPECT_EQ(0, fallocate(fd, 0, 0, 32 * KiB)) TH_LOG("%s", strerror(errno));
 	EXPECT_EQ(-1, fallocate(fd, 0, 32 * KiB, 33 * KiB));
 	EXPECT_EQ(ENOSPC, errno);
-	EXPECT_EQ(32 * KiB, size_of(at(self->m, "data/new")));
+	EXPECT_EQ(32 * KiB, size_of(rwl_at(self->m, "data/new")));
 	EXPECT_EQ(0, fallocate(fd, 0, 32 * KiB, 32 * KiB));
-	EXPECT_EQ(64 * KiB, size_of(at(self->m, "data/new")));
+	EXPECT_EQ(64 * KiB, size_of(rwl_at(self->m, "data/new")));
 	close(fd);
 }
 
@@ -301,47 +280,47 @@ TEST_F(limits, size_fallocate)
 TEST_F(limits, size_unlink_frees)
 {
 	MOUNT("rule=/data:union:size=64K", NULL);
-	EXPECT_EQ(0, write_file(at(self->m, "data/one"), 64 * KiB, 8));
-	EXPECT_EQ(ENOSPC, write_file(at(self->m, "data/two"), 4 * KiB, 8));
-	EXPECT_EQ(0, unlink(at(self->m, "data/one")));
-	EXPECT_EQ(0, write_file(at(self->m, "data/two"), 64 * KiB, 8));
-	EXPECT_EQ(0, unlink(at(self->m, "data/two")));
+	EXPECT_EQ(0, write_file(rwl_at(self->m, "data/one"), 64 * KiB, 8));
+	EXPECT_EQ(ENOSPC, write_file(rwl_at(self->m, "data/two"), 4 * KiB, 8));
+	EXPECT_EQ(0, unlink(rwl_at(self->m, "data/one")));
+	EXPECT_EQ(0, write_file(rwl_at(self->m, "data/two"), 64 * KiB, 8));
+	EXPECT_EQ(0, unlink(rwl_at(self->m, "data/two")));
 
 	/* f5k copied up costs 8 KiB, which its removal gives back. */
-	EXPECT_EQ(0, chmod(at(self->m, "data/f5k"), 0600));
-	EXPECT_EQ(ENOSPC, write_file(at(self->m, "data/three"), 60 * KiB, 9));
-	EXPECT_EQ(0, unlink(at(self->m, "data/f5k")));
-	EXPECT_EQ(0, write_file(at(self->m, "data/three"), 64 * KiB, 9));
+	EXPECT_EQ(0, chmod(rwl_at(self->m, "data/f5k"), 0600));
+	EXPECT_EQ(ENOSPC, write_file(rwl_at(self->m, "data/three"), 60 * KiB, 9));
+	EXPECT_EQ(0, unlink(rwl_at(self->m, "data/f5k")));
+	EXPECT_EQ(0, write_file(rwl_at(self->m, "data/three"), 64 * KiB, 9));
 }
 
 /* Hard links share one file: it is charged once, and freed with the last. */
 TEST_F(limits, size_hard_links)
 {
 	MOUNT("rule=/data:union:size=64K:inodes=10", NULL);
-	EXPECT_EQ(0, write_file(at(self->m, "data/one"), 64 * KiB, 19));
-	EXPECT_EQ(0, link(at(self->m, "data/one"), at(self->m, "data/one.ln")));
-	EXPECT_EQ(0, link(at(self->m, "data/one"), at(self->m, "data/d1/one.ln")));
-	EXPECT_EQ(0, unlink(at(self->m, "data/one")));
-	EXPECT_EQ(ENOSPC, write_file(at(self->m, "data/two"), 1, 19));
-	EXPECT_EQ(0, unlink(at(self->m, "data/one.ln")));
-	EXPECT_EQ(ENOSPC, write_file(at(self->m, "data/two"), 1, 19));
-	EXPECT_EQ(0, unlink(at(self->m, "data/d1/one.ln")));
-	EXPECT_EQ(0, write_file(at(self->m, "data/two"), 64 * KiB, 19));
+	EXPECT_EQ(0, write_file(rwl_at(self->m, "data/one"), 64 * KiB, 19));
+	EXPECT_EQ(0, link(rwl_at(self->m, "data/one"), rwl_at(self->m, "data/one.ln")));
+	EXPECT_EQ(0, link(rwl_at(self->m, "data/one"), rwl_at(self->m, "data/d1/one.ln")));
+	EXPECT_EQ(0, unlink(rwl_at(self->m, "data/one")));
+	EXPECT_EQ(ENOSPC, write_file(rwl_at(self->m, "data/two"), 1, 19));
+	EXPECT_EQ(0, unlink(rwl_at(self->m, "data/one.ln")));
+	EXPECT_EQ(ENOSPC, write_file(rwl_at(self->m, "data/two"), 1, 19));
+	EXPECT_EQ(0, unlink(rwl_at(self->m, "data/d1/one.ln")));
+	EXPECT_EQ(0, write_file(rwl_at(self->m, "data/two"), 64 * KiB, 19));
 }
 
 /* A rename over a file frees the replaced one; a plain rename is free. */
 TEST_F(limits, size_rename)
 {
 	MOUNT("rule=/data:union:size=64K", NULL);
-	EXPECT_EQ(0, write_file(at(self->m, "data/one"), 32 * KiB, 20));
-	EXPECT_EQ(0, write_file(at(self->m, "data/two"), 32 * KiB, 21));
-	EXPECT_EQ(0, rename(at(self->m, "data/one"), at(self->m, "data/d1/one")));
-	EXPECT_EQ(ENOSPC, write_file(at(self->m, "data/three"), 1, 22));
-	EXPECT_EQ(0, rename(at(self->m, "data/two"), at(self->m, "data/d1/one")));
-	EXPECT_EQ(-1, check_pattern(self, at(self->m, "data/d1/one"), 32 * KiB,
+	EXPECT_EQ(0, write_file(rwl_at(self->m, "data/one"), 32 * KiB, 20));
+	EXPECT_EQ(0, write_file(rwl_at(self->m, "data/two"), 32 * KiB, 21));
+	EXPECT_EQ(0, rename(rwl_at(self->m, "data/one"), rwl_at(self->m, "data/d1/one")));
+	EXPECT_EQ(ENOSPC, write_file(rwl_at(self->m, "data/three"), 1, 22));
+	EXPECT_EQ(0, rename(rwl_at(self->m, "data/two"), rwl_at(self->m, "data/d1/one")));
+	EXPECT_EQ(-1, check_pattern(self, rwl_at(self->m, "data/d1/one"), 32 * KiB,
 				    21));
-	EXPECT_EQ(0, write_file(at(self->m, "data/three"), 32 * KiB, 22));
-	EXPECT_EQ(ENOSPC, write_file(at(self->m, "data/four"), 1, 22));
+	EXPECT_EQ(0, write_file(rwl_at(self->m, "data/three"), 32 * KiB, 22));
+	EXPECT_EQ(ENOSPC, write_file(rwl_at(self->m, "data/four"), 1, 22));
 }
 
 /*
@@ -351,27 +330,27 @@ TEST_F(limits, size_rename)
 TEST_F(limits, usage_counts_from_mount)
 {
 	MOUNT("rule=/data:union:size=64K:inodes=2", NULL);
-	EXPECT_EQ(0, write_file(at(self->m, "data/one"), 64 * KiB, 23));
-	EXPECT_EQ(ENOSPC, create(at(self->m, "data/two")));
+	EXPECT_EQ(0, write_file(rwl_at(self->m, "data/one"), 64 * KiB, 23));
+	EXPECT_EQ(ENOSPC, create(rwl_at(self->m, "data/two")));
 	ASSERT_EQ(0, rwl_umount(&self->env, self->m));
 	ASSERT_EQ(0, rwl_rw_mount(&self->env, &self->rw,
 				  "rule=/data:union:size=64K:inodes=2"));
-	EXPECT_EQ(-1, check_pattern(self, at(self->m, "data/one"), 64 * KiB, 23));
-	EXPECT_EQ(0, write_file(at(self->m, "data/two"), 64 * KiB, 24));
-	EXPECT_EQ(0, create(at(self->m, "data/three")));
-	EXPECT_EQ(ENOSPC, create(at(self->m, "data/four")));
+	EXPECT_EQ(-1, check_pattern(self, rwl_at(self->m, "data/one"), 64 * KiB, 23));
+	EXPECT_EQ(0, write_file(rwl_at(self->m, "data/two"), 64 * KiB, 24));
+	EXPECT_EQ(0, create(rwl_at(self->m, "data/three")));
+	EXPECT_EQ(ENOSPC, create(rwl_at(self->m, "data/four")));
 }
 
 /* A copy-up is charged the copied file's size, rounded. */
 TEST_F(limits, size_copy_up_charged)
 {
 	MOUNT("rule=/data:union:size=16K", NULL);
-	ASSERT_EQ(0, chmod(at(self->m, "data/f5k"), 0600));	/* 8 KiB */
-	EXPECT_EQ(-1, check_pattern(self, at(self->m, "data/f5k"), F5K_SIZE,
+	ASSERT_EQ(0, chmod(rwl_at(self->m, "data/f5k"), 0600));	/* 8 KiB */
+	EXPECT_EQ(-1, check_pattern(self, rwl_at(self->m, "data/f5k"), F5K_SIZE,
 				    F5K_SEED));
-	EXPECT_EQ(0, write_file(at(self->m, "data/new"), 8 * KiB, 10));
-	EXPECT_EQ(ENOSPC, write_file(at(self->m, "data/new2"), 1, 10));
-	EXPECT_EQ(0, size_of(at(self->m, "data/new2")));
+	EXPECT_EQ(0, write_file(rwl_at(self->m, "data/new"), 8 * KiB, 10));
+	EXPECT_EQ(ENOSPC, write_file(rwl_at(self->m, "data/new2"), 1, 10));
+	EXPECT_EQ(0, size_of(rwl_at(self->m, "data/new2")));
 }
 
 /*
@@ -386,34 +365,34 @@ TEST_F(limits, size_copy_up_too_big)
 	int fd;
 
 	MOUNT("rule=/data:union:size=64K", NULL);
-	fd = open(at(self->m, "data/big"), O_WRONLY | O_CLOEXEC);
+	fd = open(rwl_at(self->m, "data/big"), O_WRONLY | O_CLOEXEC);
 	EXPECT_EQ(-1, fd);
 	EXPECT_EQ(ENOSPC, errno);
 	if (fd >= 0)
 		close(fd);
-	EXPECT_EQ(ENOSPC, result(open(at(self->m, "data/big"),
+	EXPECT_EQ(ENOSPC, rwl_result(open(rwl_at(self->m, "data/big"),
 				      O_RDWR | O_APPEND | O_CLOEXEC)));
-	EXPECT_EQ(ENOSPC, result(chmod(at(self->m, "data/big"), 0600)));
-	EXPECT_EQ(ENOSPC, result(chown(at(self->m, "data/big"), 1, 1)));
-	EXPECT_EQ(ENOSPC, result(utimensat(AT_FDCWD, at(self->m, "data/big"),
+	EXPECT_EQ(ENOSPC, rwl_result(chmod(rwl_at(self->m, "data/big"), 0600)));
+	EXPECT_EQ(ENOSPC, rwl_result(chown(rwl_at(self->m, "data/big"), 1, 1)));
+	EXPECT_EQ(ENOSPC, rwl_result(utimensat(AT_FDCWD, rwl_at(self->m, "data/big"),
 					   ts, 0)));
-	EXPECT_EQ(ENOSPC, result(link(at(self->m, "data/big"),
-				      at(self->m, "data/big.ln"))));
-	EXPECT_EQ(ENOSPC, result(rename(at(self->m, "data/big"),
-					at(self->m, "data/big2"))));
+	EXPECT_EQ(ENOSPC, rwl_result(link(rwl_at(self->m, "data/big"),
+				      rwl_at(self->m, "data/big.ln"))));
+	EXPECT_EQ(ENOSPC, rwl_result(rename(rwl_at(self->m, "data/big"),
+					rwl_at(self->m, "data/big2"))));
 
-	ASSERT_EQ(0, stat(at(self->m, "data/big"), &st));
+	ASSERT_EQ(0, stat(rwl_at(self->m, "data/big"), &st));
 	EXPECT_EQ(BIG_SIZE, st.st_size);
 	EXPECT_EQ(0100644, st.st_mode);
 	EXPECT_EQ(0, st.st_uid);
-	EXPECT_EQ(-1, check_pattern(self, at(self->m, "data/big"), BIG_SIZE,
+	EXPECT_EQ(-1, check_pattern(self, rwl_at(self->m, "data/big"), BIG_SIZE,
 				    BIG_SEED));
-	EXPECT_EQ(ENOENT, exists(at(self->m, "data/big.ln")));
-	EXPECT_EQ(ENOENT, exists(at(self->m, "data/big2")));
-	EXPECT_EQ(ENOENT, exists(at(self->rw.upper, "data/big")));
+	EXPECT_EQ(ENOENT, rwl_exists(rwl_at(self->m, "data/big.ln")));
+	EXPECT_EQ(ENOENT, rwl_exists(rwl_at(self->m, "data/big2")));
+	EXPECT_EQ(ENOENT, rwl_exists(rwl_at(self->rw.upper, "data/big")));
 	EXPECT_EQ(0, count_nondirs(self->rw.work));
 	/* Nothing of the failed copy-ups is still charged. */
-	EXPECT_EQ(0, write_file(at(self->m, "data/new"), 64 * KiB, 11));
+	EXPECT_EQ(0, write_file(rwl_at(self->m, "data/new"), 64 * KiB, 11));
 }
 
 /* --- inodes= ---------------------------------------------------------------- */
@@ -422,44 +401,44 @@ TEST_F(limits, size_copy_up_too_big)
 TEST_F(limits, inodes_limit)
 {
 	MOUNT("rule=/data:union:inodes=3", "data", NULL);
-	EXPECT_EQ(0, create(at(self->m, "data/f1")));
-	EXPECT_EQ(0, mkdir(at(self->m, "data/dir"), 0755));
-	EXPECT_EQ(0, symlink("f1", at(self->m, "data/sym")));
-	EXPECT_EQ(ENOSPC, create(at(self->m, "data/f2")));
-	EXPECT_EQ(ENOSPC, result(mkdir(at(self->m, "data/dir2"), 0755)));
-	EXPECT_EQ(ENOSPC, result(symlink("f1", at(self->m, "data/sym2"))));
-	EXPECT_EQ(ENOSPC, result(mknod(at(self->m, "data/fifo"), S_IFIFO | 0644,
+	EXPECT_EQ(0, create(rwl_at(self->m, "data/f1")));
+	EXPECT_EQ(0, mkdir(rwl_at(self->m, "data/dir"), 0755));
+	EXPECT_EQ(0, symlink("f1", rwl_at(self->m, "data/sym")));
+	EXPECT_EQ(ENOSPC, create(rwl_at(self->m, "data/f2")));
+	EXPECT_EQ(ENOSPC, rwl_result(mkdir(rwl_at(self->m, "data/dir2"), 0755)));
+	EXPECT_EQ(ENOSPC, rwl_result(symlink("f1", rwl_at(self->m, "data/sym2"))));
+	EXPECT_EQ(ENOSPC, rwl_result(mknod(rwl_at(self->m, "data/fifo"), S_IFIFO | 0644,
 				       0)));
-	EXPECT_EQ(ENOSPC, create(at(self->m, "data/dir/f")));
-	EXPECT_EQ(ENOENT, exists(at(self->m, "data/f2")));
-	EXPECT_EQ(ENOENT, exists(at(self->m, "data/dir2")));
-	EXPECT_EQ(ENOENT, exists(at(self->m, "data/fifo")));
+	EXPECT_EQ(ENOSPC, create(rwl_at(self->m, "data/dir/f")));
+	EXPECT_EQ(ENOENT, rwl_exists(rwl_at(self->m, "data/f2")));
+	EXPECT_EQ(ENOENT, rwl_exists(rwl_at(self->m, "data/dir2")));
+	EXPECT_EQ(ENOENT, rwl_exists(rwl_at(self->m, "data/fifo")));
 	/* A hard link is no new inode. */
-	EXPECT_EQ(0, link(at(self->m, "data/f1"), at(self->m, "data/f1.ln")));
+	EXPECT_EQ(0, link(rwl_at(self->m, "data/f1"), rwl_at(self->m, "data/f1.ln")));
 	/* An upper-only file leaves no whiteout: its inode comes back. */
-	EXPECT_EQ(0, unlink(at(self->m, "data/sym")));
-	EXPECT_EQ(0, mknod(at(self->m, "data/fifo"), S_IFIFO | 0644, 0));
-	EXPECT_EQ(ENOSPC, create(at(self->m, "data/f3")));
-	EXPECT_EQ(0, rmdir(at(self->m, "data/dir")));
-	EXPECT_EQ(0, create(at(self->m, "data/f3")));
+	EXPECT_EQ(0, unlink(rwl_at(self->m, "data/sym")));
+	EXPECT_EQ(0, mknod(rwl_at(self->m, "data/fifo"), S_IFIFO | 0644, 0));
+	EXPECT_EQ(ENOSPC, create(rwl_at(self->m, "data/f3")));
+	EXPECT_EQ(0, rmdir(rwl_at(self->m, "data/dir")));
+	EXPECT_EQ(0, create(rwl_at(self->m, "data/f3")));
 	/* Both names of f1 must go before its inode is free. */
-	EXPECT_EQ(0, unlink(at(self->m, "data/f1")));
-	EXPECT_EQ(ENOSPC, create(at(self->m, "data/f4")));
-	EXPECT_EQ(0, unlink(at(self->m, "data/f1.ln")));
-	EXPECT_EQ(0, create(at(self->m, "data/f4")));
+	EXPECT_EQ(0, unlink(rwl_at(self->m, "data/f1")));
+	EXPECT_EQ(ENOSPC, create(rwl_at(self->m, "data/f4")));
+	EXPECT_EQ(0, unlink(rwl_at(self->m, "data/f1.ln")));
+	EXPECT_EQ(0, create(rwl_at(self->m, "data/f4")));
 }
 
 /* A copy-up of a lower file takes one inode. */
 TEST_F(limits, inodes_copy_up)
 {
 	MOUNT("rule=/data:union:inodes=2", "data", NULL);
-	EXPECT_EQ(0, chmod(at(self->m, "data/a"), 0600));
-	EXPECT_EQ(0, chmod(at(self->m, "data/b"), 0600));
-	EXPECT_EQ(ENOSPC, result(chmod(at(self->m, "data/c"), 0600)));
-	EXPECT_EQ(ENOSPC, result(open(at(self->m, "data/c"),
+	EXPECT_EQ(0, chmod(rwl_at(self->m, "data/a"), 0600));
+	EXPECT_EQ(0, chmod(rwl_at(self->m, "data/b"), 0600));
+	EXPECT_EQ(ENOSPC, rwl_result(chmod(rwl_at(self->m, "data/c"), 0600)));
+	EXPECT_EQ(ENOSPC, rwl_result(open(rwl_at(self->m, "data/c"),
 				      O_WRONLY | O_CLOEXEC)));
 	EXPECT_STREQ("c", rwl_cat(self->m, "data/c"));
-	EXPECT_EQ(ENOENT, exists(at(self->rw.upper, "data/c")));
+	EXPECT_EQ(ENOENT, rwl_exists(rwl_at(self->rw.upper, "data/c")));
 	EXPECT_EQ(0, count_nondirs(self->rw.work));
 }
 
@@ -468,26 +447,26 @@ TEST_F(limits, inodes_parents_count)
 {
 	MOUNT("rule=/data:union:inodes=3", "data", NULL);
 	/* d1 and d2 are copied up, then new is created: 3 inodes. */
-	EXPECT_EQ(0, create(at(self->m, "data/d1/d2/new")));
-	EXPECT_EQ(0, exists(at(self->rw.upper, "data/d1/d2/new")));
-	EXPECT_EQ(ENOSPC, create(at(self->m, "data/x")));
-	EXPECT_EQ(ENOSPC, result(mkdir(at(self->m, "data/d1/x"), 0755)));
+	EXPECT_EQ(0, create(rwl_at(self->m, "data/d1/d2/new")));
+	EXPECT_EQ(0, rwl_exists(rwl_at(self->rw.upper, "data/d1/d2/new")));
+	EXPECT_EQ(ENOSPC, create(rwl_at(self->m, "data/x")));
+	EXPECT_EQ(ENOSPC, rwl_result(mkdir(rwl_at(self->m, "data/d1/x"), 0755)));
 	/* In an upper directory that already exists, freed ones come back. */
-	EXPECT_EQ(0, unlink(at(self->m, "data/d1/d2/new")));
-	EXPECT_EQ(0, create(at(self->m, "data/d1/d2/new2")));
+	EXPECT_EQ(0, unlink(rwl_at(self->m, "data/d1/d2/new")));
+	EXPECT_EQ(0, create(rwl_at(self->m, "data/d1/d2/new2")));
 }
 
 /* Two parents would be copied up but only one inode is left. */
 TEST_F(limits, inodes_parents_too_many)
 {
 	MOUNT("rule=/data:union:inodes=2", "data", NULL);
-	EXPECT_EQ(ENOSPC, create(at(self->m, "data/d1/d2/new")));
-	EXPECT_EQ(ENOENT, exists(at(self->m, "data/d1/d2/new")));
-	EXPECT_EQ(0, exists(at(self->m, "data/d1/d2")));
+	EXPECT_EQ(ENOSPC, create(rwl_at(self->m, "data/d1/d2/new")));
+	EXPECT_EQ(ENOENT, rwl_exists(rwl_at(self->m, "data/d1/d2/new")));
+	EXPECT_EQ(0, rwl_exists(rwl_at(self->m, "data/d1/d2")));
 	/* "Changes nothing": no parent was left copied up. */
-	EXPECT_EQ(ENOENT, exists(at(self->rw.upper, "data/d1")));
-	EXPECT_EQ(0, create(at(self->m, "data/x")));
-	EXPECT_EQ(0, create(at(self->m, "data/y")));
+	EXPECT_EQ(ENOENT, rwl_exists(rwl_at(self->rw.upper, "data/d1")));
+	EXPECT_EQ(0, create(rwl_at(self->m, "data/x")));
+	EXPECT_EQ(0, create(rwl_at(self->m, "data/y")));
 }
 
 /* Parents above the rule's root are copied up free of charge. */
@@ -495,32 +474,32 @@ TEST_F(limits, inodes_parents_outside_rule)
 {
 	MOUNT("rule=/data/d1:union:inodes=2", NULL);
 	/* data/ is no one's; d1 (the root) and new are the rule's. */
-	EXPECT_EQ(0, create(at(self->m, "data/d1/new")));
-	EXPECT_EQ(0, exists(at(self->rw.upper, "data/d1/new")));
-	EXPECT_EQ(ENOSPC, create(at(self->m, "data/d1/new2")));
-	EXPECT_EQ(0, unlink(at(self->m, "data/d1/new")));
-	EXPECT_EQ(0, create(at(self->m, "data/d1/new2")));
+	EXPECT_EQ(0, create(rwl_at(self->m, "data/d1/new")));
+	EXPECT_EQ(0, rwl_exists(rwl_at(self->rw.upper, "data/d1/new")));
+	EXPECT_EQ(ENOSPC, create(rwl_at(self->m, "data/d1/new2")));
+	EXPECT_EQ(0, unlink(rwl_at(self->m, "data/d1/new")));
+	EXPECT_EQ(0, create(rwl_at(self->m, "data/d1/new2")));
 }
 
 /* The rule's own directory, copied up as a parent, is the rule's. */
 TEST_F(limits, inodes_rule_root_counts)
 {
 	MOUNT("rule=/data:union:inodes=2", NULL);
-	EXPECT_EQ(0, create(at(self->m, "data/f1")));	/* data/ and f1 */
-	EXPECT_EQ(ENOSPC, create(at(self->m, "data/f2")));
+	EXPECT_EQ(0, create(rwl_at(self->m, "data/f1")));	/* data/ and f1 */
+	EXPECT_EQ(ENOSPC, create(rwl_at(self->m, "data/f2")));
 }
 
 /* A whiteout is an inode: removing a lower file takes one. */
 TEST_F(limits, inodes_whiteouts_count)
 {
 	MOUNT("rule=/data:union:inodes=3", "data", NULL);
-	EXPECT_EQ(0, unlink(at(self->m, "data/a")));
-	EXPECT_EQ(0, unlink(at(self->m, "data/b")));
-	EXPECT_EQ(ENOENT, exists(at(self->m, "data/a")));
-	EXPECT_EQ(0, create(at(self->m, "data/new")));
-	EXPECT_EQ(ENOSPC, create(at(self->m, "data/new2")));
-	EXPECT_EQ(ENOSPC, result(mkdir(at(self->m, "data/dir"), 0755)));
-	EXPECT_EQ(ENOENT, exists(at(self->m, "data/new2")));
+	EXPECT_EQ(0, unlink(rwl_at(self->m, "data/a")));
+	EXPECT_EQ(0, unlink(rwl_at(self->m, "data/b")));
+	EXPECT_EQ(ENOENT, rwl_exists(rwl_at(self->m, "data/a")));
+	EXPECT_EQ(0, create(rwl_at(self->m, "data/new")));
+	EXPECT_EQ(ENOSPC, create(rwl_at(self->m, "data/new2")));
+	EXPECT_EQ(ENOSPC, rwl_result(mkdir(rwl_at(self->m, "data/dir"), 0755)));
+	EXPECT_EQ(ENOENT, rwl_exists(rwl_at(self->m, "data/new2")));
 }
 
 /*
@@ -530,13 +509,13 @@ TEST_F(limits, inodes_whiteouts_count)
 TEST_F(limits, inodes_create_over_whiteout)
 {
 	MOUNT("rule=/data:union:inodes=2", "data", NULL);
-	EXPECT_EQ(0, unlink(at(self->m, "data/a")));
-	EXPECT_EQ(0, unlink(at(self->m, "data/b")));
-	EXPECT_EQ(ENOSPC, create(at(self->m, "data/new")));
-	EXPECT_EQ(0, create(at(self->m, "data/a")));
+	EXPECT_EQ(0, unlink(rwl_at(self->m, "data/a")));
+	EXPECT_EQ(0, unlink(rwl_at(self->m, "data/b")));
+	EXPECT_EQ(ENOSPC, create(rwl_at(self->m, "data/new")));
+	EXPECT_EQ(0, create(rwl_at(self->m, "data/a")));
 	EXPECT_STREQ("", rwl_cat(self->m, "data/a"));
-	EXPECT_EQ(0, mkdir(at(self->m, "data/b"), 0755));
-	EXPECT_EQ(ENOSPC, create(at(self->m, "data/new")));
+	EXPECT_EQ(0, mkdir(rwl_at(self->m, "data/b"), 0755));
+	EXPECT_EQ(ENOSPC, create(rwl_at(self->m, "data/new")));
 }
 
 /*
@@ -550,12 +529,12 @@ TEST_F(limits, inodes_unlink_at_limit)
 	struct statfs sf;
 
 	MOUNT("rule=/data:union:inodes=2", "data", NULL);
-	EXPECT_EQ(0, unlink(at(self->m, "data/a")));
-	EXPECT_EQ(0, unlink(at(self->m, "data/b")));
-	EXPECT_EQ(0, unlink(at(self->m, "data/c")));
-	EXPECT_EQ(ENOENT, exists(at(self->m, "data/c")));
-	EXPECT_EQ(ENOSPC, create(at(self->m, "data/new")));
-	ASSERT_EQ(0, statfs(at(self->m, "data"), &sf));
+	EXPECT_EQ(0, unlink(rwl_at(self->m, "data/a")));
+	EXPECT_EQ(0, unlink(rwl_at(self->m, "data/b")));
+	EXPECT_EQ(0, unlink(rwl_at(self->m, "data/c")));
+	EXPECT_EQ(ENOENT, rwl_exists(rwl_at(self->m, "data/c")));
+	EXPECT_EQ(ENOSPC, create(rwl_at(self->m, "data/new")));
+	ASSERT_EQ(0, statfs(rwl_at(self->m, "data"), &sf));
 	EXPECT_EQ(2, sf.f_files);
 	EXPECT_EQ(0, sf.f_ffree);
 }
@@ -566,44 +545,44 @@ TEST_F(limits, rules_count_separately)
 {
 	MOUNT("rule=/data:union:size=64K:inodes=4,"
 	      "rule=/other:union:size=64K:inodes=4", "data", "other", NULL);
-	EXPECT_EQ(0, write_file(at(self->m, "data/f"), 64 * KiB, 12));
-	EXPECT_EQ(0, write_file(at(self->m, "other/f"), 64 * KiB, 13));
-	EXPECT_EQ(ENOSPC, write_file(at(self->m, "data/g"), 1, 12));
-	EXPECT_EQ(ENOSPC, write_file(at(self->m, "other/g"), 1, 13));
+	EXPECT_EQ(0, write_file(rwl_at(self->m, "data/f"), 64 * KiB, 12));
+	EXPECT_EQ(0, write_file(rwl_at(self->m, "other/f"), 64 * KiB, 13));
+	EXPECT_EQ(ENOSPC, write_file(rwl_at(self->m, "data/g"), 1, 12));
+	EXPECT_EQ(ENOSPC, write_file(rwl_at(self->m, "other/g"), 1, 13));
 	/* data/ f g, other/ f g: two inodes each so far */
-	EXPECT_EQ(0, create(at(self->m, "data/h")));
-	EXPECT_EQ(0, create(at(self->m, "data/i")));
-	EXPECT_EQ(ENOSPC, create(at(self->m, "data/j")));
-	EXPECT_EQ(0, create(at(self->m, "other/h")));
-	EXPECT_EQ(0, create(at(self->m, "other/i")));
-	EXPECT_EQ(ENOSPC, create(at(self->m, "other/j")));
+	EXPECT_EQ(0, create(rwl_at(self->m, "data/h")));
+	EXPECT_EQ(0, create(rwl_at(self->m, "data/i")));
+	EXPECT_EQ(ENOSPC, create(rwl_at(self->m, "data/j")));
+	EXPECT_EQ(0, create(rwl_at(self->m, "other/h")));
+	EXPECT_EQ(0, create(rwl_at(self->m, "other/i")));
+	EXPECT_EQ(ENOSPC, create(rwl_at(self->m, "other/j")));
 	/* Freeing in one does not help the other. */
-	EXPECT_EQ(0, unlink(at(self->m, "data/f")));
-	EXPECT_EQ(ENOSPC, write_file(at(self->m, "other/g"), 1, 13));
-	EXPECT_EQ(ENOSPC, create(at(self->m, "other/j")));
-	EXPECT_EQ(0, write_file(at(self->m, "data/g"), 64 * KiB, 12));
+	EXPECT_EQ(0, unlink(rwl_at(self->m, "data/f")));
+	EXPECT_EQ(ENOSPC, write_file(rwl_at(self->m, "other/g"), 1, 13));
+	EXPECT_EQ(ENOSPC, create(rwl_at(self->m, "other/j")));
+	EXPECT_EQ(0, write_file(rwl_at(self->m, "data/g"), 64 * KiB, 12));
 }
 
 /* Nested rules: a name is charged to its own rule only. */
 TEST_F(limits, nested_rules_count_separately)
 {
 	MOUNT("rule=/var:union:size=64K,rule=/var/tmp:empty:size=32K", NULL);
-	EXPECT_EQ(0, write_file(at(self->m, "var/tmp/t"), 32 * KiB, 14));
-	EXPECT_EQ(ENOSPC, write_file(at(self->m, "var/tmp/u"), 1, 14));
-	EXPECT_EQ(0, write_file(at(self->m, "var/x"), 64 * KiB, 15));
-	EXPECT_EQ(ENOSPC, write_file(at(self->m, "var/y"), 1, 15));
-	EXPECT_EQ(0, unlink(at(self->m, "var/tmp/t")));
-	EXPECT_EQ(ENOSPC, write_file(at(self->m, "var/y"), 1, 15));
-	EXPECT_EQ(0, write_file(at(self->m, "var/tmp/u"), 32 * KiB, 14));
+	EXPECT_EQ(0, write_file(rwl_at(self->m, "var/tmp/t"), 32 * KiB, 14));
+	EXPECT_EQ(ENOSPC, write_file(rwl_at(self->m, "var/tmp/u"), 1, 14));
+	EXPECT_EQ(0, write_file(rwl_at(self->m, "var/x"), 64 * KiB, 15));
+	EXPECT_EQ(ENOSPC, write_file(rwl_at(self->m, "var/y"), 1, 15));
+	EXPECT_EQ(0, unlink(rwl_at(self->m, "var/tmp/t")));
+	EXPECT_EQ(ENOSPC, write_file(rwl_at(self->m, "var/y"), 1, 15));
+	EXPECT_EQ(0, write_file(rwl_at(self->m, "var/tmp/u"), 32 * KiB, 14));
 }
 
 /* Unlimited rules are not limited by their limited neighbours. */
 TEST_F(limits, unlimited_rule)
 {
 	MOUNT("rule=/data:union:size=8K,rule=/other:union", NULL);
-	EXPECT_EQ(0, write_file(at(self->m, "other/big"), 256 * KiB, 16));
-	EXPECT_EQ(0, write_file(at(self->m, "data/f"), 8 * KiB, 16));
-	EXPECT_EQ(ENOSPC, write_file(at(self->m, "data/g"), 1, 16));
+	EXPECT_EQ(0, write_file(rwl_at(self->m, "other/big"), 256 * KiB, 16));
+	EXPECT_EQ(0, write_file(rwl_at(self->m, "data/f"), 8 * KiB, 16));
+	EXPECT_EQ(ENOSPC, write_file(rwl_at(self->m, "data/g"), 1, 16));
 }
 
 /* --- statfs ----------------------------------------------------------------- */
@@ -641,16 +620,16 @@ static void check_statfs(struct __test_metadata *_metadata, const char *path,
 TEST_F(limits, statfs_reports_limit)
 {
 	MOUNT("rule=/data:union:size=64K:inodes=10", "data", NULL);
-	check_statfs(_metadata, at(self->m, "data"), 64 * KiB, 0, 10, 10);
-	check_statfs(_metadata, at(self->m, "data/d1/d2"), 64 * KiB, 0, 10, 10);
-	EXPECT_EQ(0, write_file(at(self->m, "data/f"), 16 * KiB, 17));
-	check_statfs(_metadata, at(self->m, "data"), 64 * KiB, 16 * KiB, 10, 9);
-	check_statfs(_metadata, at(self->m, "data/f"), 64 * KiB, 16 * KiB, 10, 9);
-	EXPECT_EQ(0, write_file(at(self->m, "data/g"), 1, 17));
-	EXPECT_EQ(0, mkdir(at(self->m, "data/dir"), 0755));
-	check_statfs(_metadata, at(self->m, "data/dir"), 64 * KiB, 20 * KiB, 10, 7);
-	EXPECT_EQ(0, unlink(at(self->m, "data/f")));
-	check_statfs(_metadata, at(self->m, "data"), 64 * KiB, 4 * KiB, 10, 8);
+	check_statfs(_metadata, rwl_at(self->m, "data"), 64 * KiB, 0, 10, 10);
+	check_statfs(_metadata, rwl_at(self->m, "data/d1/d2"), 64 * KiB, 0, 10, 10);
+	EXPECT_EQ(0, write_file(rwl_at(self->m, "data/f"), 16 * KiB, 17));
+	check_statfs(_metadata, rwl_at(self->m, "data"), 64 * KiB, 16 * KiB, 10, 9);
+	check_statfs(_metadata, rwl_at(self->m, "data/f"), 64 * KiB, 16 * KiB, 10, 9);
+	EXPECT_EQ(0, write_file(rwl_at(self->m, "data/g"), 1, 17));
+	EXPECT_EQ(0, mkdir(rwl_at(self->m, "data/dir"), 0755));
+	check_statfs(_metadata, rwl_at(self->m, "data/dir"), 64 * KiB, 20 * KiB, 10, 7);
+	EXPECT_EQ(0, unlink(rwl_at(self->m, "data/f")));
+	check_statfs(_metadata, rwl_at(self->m, "data"), 64 * KiB, 4 * KiB, 10, 8);
 }
 
 /* Each limited rule reports its own numbers. */
@@ -658,9 +637,9 @@ TEST_F(limits, statfs_per_rule)
 {
 	MOUNT("rule=/data:union:size=64K:inodes=10,"
 	      "rule=/other:union:size=1M:inodes=5", "data", "other", NULL);
-	EXPECT_EQ(0, write_file(at(self->m, "other/f"), 100 * KiB, 18));
-	check_statfs(_metadata, at(self->m, "data"), 64 * KiB, 0, 10, 10);
-	check_statfs(_metadata, at(self->m, "other"), 1024 * KiB, 100 * KiB, 5, 4);
+	EXPECT_EQ(0, write_file(rwl_at(self->m, "other/f"), 100 * KiB, 18));
+	check_statfs(_metadata, rwl_at(self->m, "data"), 64 * KiB, 0, 10, 10);
+	check_statfs(_metadata, rwl_at(self->m, "other"), 1024 * KiB, 100 * KiB, 5, 4);
 }
 
 TEST_HARNESS_MAIN
@@ -678,17 +657,17 @@ static void drop_dentries(struct __test_metadata *_metadata)
 TEST_F(limits, size_charge_survives_eviction)
 {
 	MOUNT("rule=/data:union:size=64K:inodes=100", NULL);
-	ASSERT_EQ(0, chmod(at(self->m, "data/f5k"), 0600));	/* 8 KiB */
-	EXPECT_EQ(0, write_file(at(self->m, "data/one"), 32 * KiB, 11));
+	ASSERT_EQ(0, chmod(rwl_at(self->m, "data/f5k"), 0600));	/* 8 KiB */
+	EXPECT_EQ(0, write_file(rwl_at(self->m, "data/one"), 32 * KiB, 11));
 	drop_dentries(_metadata);
-	EXPECT_EQ(0, truncate(at(self->m, "data/one"), 40 * KiB));
+	EXPECT_EQ(0, truncate(rwl_at(self->m, "data/one"), 40 * KiB));
 	/* data/ itself, f5k and one */
-	check_statfs(_metadata, at(self->m, "data"), 64 * KiB, 48 * KiB, 100,
+	check_statfs(_metadata, rwl_at(self->m, "data"), 64 * KiB, 48 * KiB, 100,
 		     97);
 	drop_dentries(_metadata);
-	EXPECT_EQ(0, unlink(at(self->m, "data/one")));
-	EXPECT_EQ(0, unlink(at(self->m, "data/f5k")));
-	EXPECT_EQ(0, write_file(at(self->m, "data/two"), 64 * KiB, 12));
+	EXPECT_EQ(0, unlink(rwl_at(self->m, "data/one")));
+	EXPECT_EQ(0, unlink(rwl_at(self->m, "data/f5k")));
+	EXPECT_EQ(0, write_file(rwl_at(self->m, "data/two"), 64 * KiB, 12));
 }
 
 /* An unlinked file still open keeps its space until the last close. */
@@ -697,11 +676,11 @@ TEST_F(limits, size_unlinked_open_file)
 	int fd;
 
 	MOUNT("rule=/data:union:size=64K", NULL);
-	EXPECT_EQ(0, write_file(at(self->m, "data/one"), 48 * KiB, 13));
-	fd = open(at(self->m, "data/one"), O_RDWR | O_CLOEXEC);
+	EXPECT_EQ(0, write_file(rwl_at(self->m, "data/one"), 48 * KiB, 13));
+	fd = open(rwl_at(self->m, "data/one"), O_RDWR | O_CLOEXEC);
 	ASSERT_LE(0, fd);
-	EXPECT_EQ(0, unlink(at(self->m, "data/one")));
-	EXPECT_EQ(ENOSPC, write_file(at(self->m, "data/two"), 32 * KiB, 14));
+	EXPECT_EQ(0, unlink(rwl_at(self->m, "data/one")));
+	EXPECT_EQ(ENOSPC, write_file(rwl_at(self->m, "data/two"), 32 * KiB, 14));
 	EXPECT_EQ(0, close(fd));
-	EXPECT_EQ(0, write_file(at(self->m, "data/two"), 32 * KiB, 14));
+	EXPECT_EQ(0, write_file(rwl_at(self->m, "data/two"), 32 * KiB, 14));
 }

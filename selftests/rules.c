@@ -177,32 +177,6 @@ FIXTURE_TEARDOWN(rules)
 	RWL_ENV_TEARDOWN(&self->env);
 }
 
-/* @m/@name in one of a few rotating buffers. */
-static const char *at(const char *m, const char *name)
-{
-	static char buf[8][RWL_PATH];
-	static int next;
-
-	next = (next + 1) % 8;
-	return rwl_pathf(buf[next], "%s/%s", m, name);
-}
-
-/* 0 if the call succeeded, else its errno. */
-static int result(int ret)
-{
-	return ret < 0 ? errno : 0;
-}
-
-static int try_open(const char *path, int flags)
-{
-	int fd = open(path, flags | O_CLOEXEC, 0644);
-
-	if (fd < 0)
-		return errno;
-	close(fd);
-	return 0;
-}
-
 /* Write @text at offset 0 of the existing @path without truncating. */
 static int try_write(const char *path, const char *text)
 {
@@ -217,13 +191,6 @@ static int try_write(const char *path, const char *text)
 	return n == (ssize_t)strlen(text) ? 0 : n < 0 ? errno : EIO;
 }
 
-static int exists(const char *path)
-{
-	struct stat st;
-
-	return lstat(path, &st) == 0 ? 0 : errno;
-}
-
 /*
  * Each attempt to change something in the directory @d of the mount @m,
  * which holds a file f and an empty directory empty/.  Returns 0 or the
@@ -233,7 +200,7 @@ static int op_create(const char *m, const char *d)
 {
 	char p[RWL_PATH];
 
-	return try_open(at(m, rwl_pathf(p, "%s/new", d)),
+	return rwl_try_open(rwl_at(m, rwl_pathf(p, "%s/new", d)),
 			O_WRONLY | O_CREAT | O_EXCL);
 }
 
@@ -241,70 +208,70 @@ static int op_mkdir(const char *m, const char *d)
 {
 	char p[RWL_PATH];
 
-	return result(mkdir(at(m, rwl_pathf(p, "%s/newdir", d)), 0755));
+	return rwl_result(mkdir(rwl_at(m, rwl_pathf(p, "%s/newdir", d)), 0755));
 }
 
 static int op_mknod_fifo(const char *m, const char *d)
 {
 	char p[RWL_PATH];
 
-	return result(mknod(at(m, rwl_pathf(p, "%s/fifo", d)), S_IFIFO | 0644, 0));
+	return rwl_result(mknod(rwl_at(m, rwl_pathf(p, "%s/fifo", d)), S_IFIFO | 0644, 0));
 }
 
 static int op_symlink(const char *m, const char *d)
 {
 	char p[RWL_PATH];
 
-	return result(symlink("f", at(m, rwl_pathf(p, "%s/sym", d))));
+	return rwl_result(symlink("f", rwl_at(m, rwl_pathf(p, "%s/sym", d))));
 }
 
 static int op_link(const char *m, const char *d)
 {
 	char p[RWL_PATH], q[RWL_PATH];
 
-	return result(link(at(m, rwl_pathf(p, "%s/f", d)),
-			   at(m, rwl_pathf(q, "%s/f.link", d))));
+	return rwl_result(link(rwl_at(m, rwl_pathf(p, "%s/f", d)),
+			   rwl_at(m, rwl_pathf(q, "%s/f.link", d))));
 }
 
 static int op_unlink(const char *m, const char *d)
 {
 	char p[RWL_PATH];
 
-	return result(unlink(at(m, rwl_pathf(p, "%s/f", d))));
+	return rwl_result(unlink(rwl_at(m, rwl_pathf(p, "%s/f", d))));
 }
 
 static int op_rmdir(const char *m, const char *d)
 {
 	char p[RWL_PATH];
 
-	return result(rmdir(at(m, rwl_pathf(p, "%s/empty", d))));
+	return rwl_result(rmdir(rwl_at(m, rwl_pathf(p, "%s/empty", d))));
 }
 
 static int op_rename(const char *m, const char *d)
 {
 	char p[RWL_PATH], q[RWL_PATH];
 
-	return result(rename(at(m, rwl_pathf(p, "%s/f", d)),
-			     at(m, rwl_pathf(q, "%s/f.renamed", d))));
+	return rwl_result(rename(rwl_at(m, rwl_pathf(p, "%s/f", d)),
+			     rwl_at(m, rwl_pathf(q, "%s/f.renamed", d))));
 }
 
 static int op_chmod(const char *m, const char *d)
 {
 	char p[RWL_PATH];
 
-	return result(chmod(at(m, rwl_pathf(p, "%s/f", d)), 0600));
+	return rwl_result(chmod(rwl_at(m, rwl_pathf(p, "%s/f", d)), 0600));
 }
 
 static int op_chmod_dir(const char *m, const char *d)
 {
-	return result(chmod(at(m, d), 0700));
+	return rwl_result(chmod(rwl_at(m, d), 0700));
 }
 
 static int op_chown(const char *m, const char *d)
 {
 	char p[RWL_PATH];
 
-	return result(chown(at(m, rwl_pathf(p, "%s/f", d)), 1, 2));
+	return rwl_result(chown(rwl_at(m, rwl_pathf(p, "%s/f", d)), 1, 2));
 }
 
 static int op_utimes(const char *m, const char *d)
@@ -312,14 +279,14 @@ static int op_utimes(const char *m, const char *d)
 	static const struct timespec ts[2] = { { 1, 0 }, { 2, 0 } };
 	char p[RWL_PATH];
 
-	return result(utimensat(AT_FDCWD, at(m, rwl_pathf(p, "%s/f", d)), ts, 0));
+	return rwl_result(utimensat(AT_FDCWD, rwl_at(m, rwl_pathf(p, "%s/f", d)), ts, 0));
 }
 
 static int op_touch(const char *m, const char *d)
 {
 	char p[RWL_PATH];
 
-	return result(utimensat(AT_FDCWD, at(m, rwl_pathf(p, "%s/f", d)), NULL,
+	return rwl_result(utimensat(AT_FDCWD, rwl_at(m, rwl_pathf(p, "%s/f", d)), NULL,
 				0));
 }
 
@@ -327,28 +294,28 @@ static int op_truncate(const char *m, const char *d)
 {
 	char p[RWL_PATH];
 
-	return result(truncate(at(m, rwl_pathf(p, "%s/f", d)), 1));
+	return rwl_result(truncate(rwl_at(m, rwl_pathf(p, "%s/f", d)), 1));
 }
 
 static int op_open_wronly(const char *m, const char *d)
 {
 	char p[RWL_PATH];
 
-	return try_open(at(m, rwl_pathf(p, "%s/f", d)), O_WRONLY);
+	return rwl_try_open(rwl_at(m, rwl_pathf(p, "%s/f", d)), O_WRONLY);
 }
 
 static int op_open_rdwr_trunc(const char *m, const char *d)
 {
 	char p[RWL_PATH];
 
-	return try_open(at(m, rwl_pathf(p, "%s/f", d)), O_RDWR | O_TRUNC);
+	return rwl_try_open(rwl_at(m, rwl_pathf(p, "%s/f", d)), O_RDWR | O_TRUNC);
 }
 
 static int op_setxattr(const char *m, const char *d)
 {
 	char p[RWL_PATH];
 
-	return result(setxattr(at(m, rwl_pathf(p, "%s/f", d)), XATTR_NAME, "v",
+	return rwl_result(setxattr(rwl_at(m, rwl_pathf(p, "%s/f", d)), XATTR_NAME, "v",
 			       1, 0));
 }
 
@@ -394,10 +361,10 @@ TEST_F(rules, outside_rules_erofs)
 					     err ? strerror(err) : "succeeded");
 	}
 	EXPECT_STREQ("ro", rwl_cat(self->m, "ro/f"));
-	EXPECT_EQ(ENOENT, exists(at(self->m, "ro/new")));
-	EXPECT_EQ(0, exists(at(self->m, "ro/empty")));
+	EXPECT_EQ(ENOENT, rwl_exists(rwl_at(self->m, "ro/new")));
+	EXPECT_EQ(0, rwl_exists(rwl_at(self->m, "ro/empty")));
 	/* Nothing was copied up for them either. */
-	EXPECT_EQ(ENOENT, exists(at(self->rw.upper, "ro")));
+	EXPECT_EQ(ENOENT, rwl_exists(rwl_at(self->rw.upper, "ro")));
 }
 
 /* An unprivileged writer: the errno of a write open, 0 if it opened. */
@@ -422,19 +389,19 @@ TEST_F(rules, erofs_before_permission)
 	char p[RWL_PATH];
 
 	MOUNT_RULES(RULES);
-	EXPECT_EQ(-1, access(at(self->m, "etc/passwd"), W_OK));
+	EXPECT_EQ(-1, access(rwl_at(self->m, "etc/passwd"), W_OK));
 	EXPECT_EQ(EROFS, errno);
-	EXPECT_EQ(-1, access(at(self->m, "ro"), W_OK));
+	EXPECT_EQ(-1, access(rwl_at(self->m, "ro"), W_OK));
 	EXPECT_EQ(EROFS, errno);
 	/* A directory with a rule below it stays writable for that name. */
-	EXPECT_EQ(0, access(at(self->m, "etc"), W_OK));
-	EXPECT_EQ(0, access(at(self->m, "etc/machine-id"), W_OK));
-	EXPECT_EQ(0, access(at(self->m, "var/log/messages"), W_OK));
-	rwl_pathf(p, "%s", at(self->m, "etc/passwd"));
+	EXPECT_EQ(0, access(rwl_at(self->m, "etc"), W_OK));
+	EXPECT_EQ(0, access(rwl_at(self->m, "etc/machine-id"), W_OK));
+	EXPECT_EQ(0, access(rwl_at(self->m, "var/log/messages"), W_OK));
+	rwl_pathf(p, "%s", rwl_at(self->m, "etc/passwd"));
 	EXPECT_EQ(EROFS, rwl_run_as(RWL_NOBODY, open_for_write_errno, p));
-	rwl_pathf(p, "%s", at(self->m, "var/log/messages"));
+	rwl_pathf(p, "%s", rwl_at(self->m, "var/log/messages"));
 	EXPECT_EQ(EACCES, rwl_run_as(RWL_NOBODY, open_for_write_errno, p));
-	EXPECT_EQ(ENOENT, exists(at(self->rw.upper, "var/log/messages")));
+	EXPECT_EQ(ENOENT, rwl_exists(rwl_at(self->rw.upper, "var/log/messages")));
 }
 
 /* The same at the root and under a directory with rules below it. */
@@ -449,31 +416,31 @@ TEST_F(rules, outside_rules_erofs_root_and_parents)
 
 	MOUNT_RULES(RULES);
 	for (i = 0; i < ARRAY_SIZE(paths); i++) {
-		err = try_open(at(self->m, paths[i]), O_WRONLY | O_CREAT);
+		err = rwl_try_open(rwl_at(self->m, paths[i]), O_WRONLY | O_CREAT);
 		EXPECT_EQ(EROFS, err) TH_LOG("create %s: %s", paths[i],
 					     err ? strerror(err) : "ok");
 	}
-	EXPECT_EQ(EROFS, result(mkdir(at(self->m, "newdir"), 0755)));
-	EXPECT_EQ(EROFS, result(mkdir(at(self->m, "etc/newdir"), 0755)));
-	EXPECT_EQ(EROFS, result(symlink("x", at(self->m, "etc/sym"))));
-	EXPECT_EQ(EROFS, try_open(at(self->m, "etc/hostname"), O_WRONLY));
-	EXPECT_EQ(EROFS, result(unlink(at(self->m, "etc/passwd"))));
-	EXPECT_EQ(EROFS, result(rename(at(self->m, "etc/passwd"),
-				       at(self->m, "etc/passwd-"))));
-	EXPECT_EQ(EROFS, result(link(at(self->m, "etc/passwd"),
-				     at(self->m, "etc/passwd-"))));
-	EXPECT_EQ(EROFS, result(chmod(at(self->m, "etc"), 0700)));
-	EXPECT_EQ(EROFS, result(chmod(self->m, 0700)));
-	EXPECT_EQ(EROFS, result(chown(at(self->m, "etc/hostname"), 1, 1)));
-	EXPECT_EQ(EROFS, result(setxattr(at(self->m, "etc"), XATTR_NAME, "v", 1,
+	EXPECT_EQ(EROFS, rwl_result(mkdir(rwl_at(self->m, "newdir"), 0755)));
+	EXPECT_EQ(EROFS, rwl_result(mkdir(rwl_at(self->m, "etc/newdir"), 0755)));
+	EXPECT_EQ(EROFS, rwl_result(symlink("x", rwl_at(self->m, "etc/sym"))));
+	EXPECT_EQ(EROFS, rwl_try_open(rwl_at(self->m, "etc/hostname"), O_WRONLY));
+	EXPECT_EQ(EROFS, rwl_result(unlink(rwl_at(self->m, "etc/passwd"))));
+	EXPECT_EQ(EROFS, rwl_result(rename(rwl_at(self->m, "etc/passwd"),
+				       rwl_at(self->m, "etc/passwd-"))));
+	EXPECT_EQ(EROFS, rwl_result(link(rwl_at(self->m, "etc/passwd"),
+				     rwl_at(self->m, "etc/passwd-"))));
+	EXPECT_EQ(EROFS, rwl_result(chmod(rwl_at(self->m, "etc"), 0700)));
+	EXPECT_EQ(EROFS, rwl_result(chmod(self->m, 0700)));
+	EXPECT_EQ(EROFS, rwl_result(chown(rwl_at(self->m, "etc/hostname"), 1, 1)));
+	EXPECT_EQ(EROFS, rwl_result(setxattr(rwl_at(self->m, "etc"), XATTR_NAME, "v", 1,
 					 0)));
-	EXPECT_EQ(EROFS, result(rmdir(at(self->m, "variable"))));
+	EXPECT_EQ(EROFS, rwl_result(rmdir(rwl_at(self->m, "variable"))));
 	/* A rule covers whole components: /var does not cover /variable. */
-	EXPECT_EQ(EROFS, try_open(at(self->m, "variable/f"), O_WRONLY));
-	EXPECT_EQ(EROFS, result(unlink(at(self->m, "variable/f"))));
+	EXPECT_EQ(EROFS, rwl_try_open(rwl_at(self->m, "variable/f"), O_WRONLY));
+	EXPECT_EQ(EROFS, rwl_result(unlink(rwl_at(self->m, "variable/f"))));
 	EXPECT_STREQ("host", rwl_cat(self->m, "etc/hostname"));
 	EXPECT_STREQ("v", rwl_cat(self->m, "variable/f"));
-	EXPECT_EQ(ENOENT, exists(at(self->rw.upper, "variable")));
+	EXPECT_EQ(ENOENT, rwl_exists(rwl_at(self->rw.upper, "variable")));
 }
 
 /* --- union rules -------------------------------------------------------- */
@@ -481,14 +448,14 @@ TEST_F(rules, outside_rules_erofs_root_and_parents)
 TEST_F(rules, union_create)
 {
 	MOUNT_RULES(RULES);
-	EXPECT_EQ(0, rwl_write_text(at(self->m, "var/new"), "n"));
+	EXPECT_EQ(0, rwl_write_text(rwl_at(self->m, "var/new"), "n"));
 	EXPECT_STREQ("n", rwl_cat(self->m, "var/new"));
 	/* In a directory that has lower content: it stays visible. */
-	EXPECT_EQ(0, rwl_write_text(at(self->m, "var/log/new"), "n2"));
+	EXPECT_EQ(0, rwl_write_text(rwl_at(self->m, "var/log/new"), "n2"));
 	EXPECT_STREQ("n2", rwl_cat(self->m, "var/log/new"));
 	EXPECT_STREQ("boot", rwl_cat(self->m, "var/log/messages"));
 	EXPECT_STREQ("n2", rwl_cat(self->rw.upper, "var/log/new"));
-	EXPECT_EQ(0, try_open(at(self->m, "a/g"), O_RDWR | O_CREAT | O_EXCL));
+	EXPECT_EQ(0, rwl_try_open(rwl_at(self->m, "a/g"), O_RDWR | O_CREAT | O_EXCL));
 	EXPECT_STREQ("a", rwl_cat(self->m, "a/f"));
 }
 
@@ -498,18 +465,18 @@ TEST_F(rules, union_mkdir_mknod_symlink)
 	struct stat st;
 
 	MOUNT_RULES(RULES);
-	ASSERT_EQ(0, mkdir(at(self->m, "var/lib/newdir"), 0750));
-	ASSERT_EQ(0, stat(at(self->m, "var/lib/newdir"), &st));
+	ASSERT_EQ(0, mkdir(rwl_at(self->m, "var/lib/newdir"), 0750));
+	ASSERT_EQ(0, stat(rwl_at(self->m, "var/lib/newdir"), &st));
 	EXPECT_TRUE(S_ISDIR(st.st_mode));
-	EXPECT_EQ(0, rwl_write_text(at(self->m, "var/lib/newdir/f"), "f"));
-	ASSERT_EQ(0, mknod(at(self->m, "var/fifo"), S_IFIFO | 0600, 0));
-	ASSERT_EQ(0, lstat(at(self->m, "var/fifo"), &st));
+	EXPECT_EQ(0, rwl_write_text(rwl_at(self->m, "var/lib/newdir/f"), "f"));
+	ASSERT_EQ(0, mknod(rwl_at(self->m, "var/fifo"), S_IFIFO | 0600, 0));
+	ASSERT_EQ(0, lstat(rwl_at(self->m, "var/fifo"), &st));
 	EXPECT_TRUE(S_ISFIFO(st.st_mode));
-	ASSERT_EQ(0, symlink("lib/data", at(self->m, "var/sym")));
-	ASSERT_EQ(8, readlink(at(self->m, "var/sym"), buf, sizeof(buf)));
+	ASSERT_EQ(0, symlink("lib/data", rwl_at(self->m, "var/sym")));
+	ASSERT_EQ(8, readlink(rwl_at(self->m, "var/sym"), buf, sizeof(buf)));
 	EXPECT_EQ(0, memcmp(buf, "lib/data", 8));
 	EXPECT_STREQ("state", rwl_cat(self->m, "var/sym"));
-	EXPECT_EQ(0, mkdir(at(self->m, "c/d"), 0755));
+	EXPECT_EQ(0, mkdir(rwl_at(self->m, "c/d"), 0755));
 }
 
 TEST_F(rules, union_link)
@@ -517,16 +484,16 @@ TEST_F(rules, union_link)
 	struct stat st1, st2;
 
 	MOUNT_RULES(RULES);
-	ASSERT_EQ(0, link(at(self->m, "var/lib/data"), at(self->m, "var/data.ln")))
+	ASSERT_EQ(0, link(rwl_at(self->m, "var/lib/data"), rwl_at(self->m, "var/data.ln")))
 		TH_LOG("%s", strerror(errno));
-	ASSERT_EQ(0, stat(at(self->m, "var/lib/data"), &st1));
-	ASSERT_EQ(0, stat(at(self->m, "var/data.ln"), &st2));
+	ASSERT_EQ(0, stat(rwl_at(self->m, "var/lib/data"), &st1));
+	ASSERT_EQ(0, stat(rwl_at(self->m, "var/data.ln"), &st2));
 	EXPECT_EQ(st1.st_ino, st2.st_ino);
 	EXPECT_EQ(st1.st_dev, st2.st_dev);
 	EXPECT_EQ(2, st1.st_nlink);
 	EXPECT_STREQ("state", rwl_cat(self->m, "var/data.ln"));
-	EXPECT_EQ(0, rwl_write_text(at(self->m, "var/new"), "n"));
-	EXPECT_EQ(0, link(at(self->m, "var/new"), at(self->m, "var/log/new.ln")));
+	EXPECT_EQ(0, rwl_write_text(rwl_at(self->m, "var/new"), "n"));
+	EXPECT_EQ(0, link(rwl_at(self->m, "var/new"), rwl_at(self->m, "var/log/new.ln")));
 	EXPECT_STREQ("n", rwl_cat(self->m, "var/log/new.ln"));
 }
 
@@ -535,20 +502,20 @@ TEST_F(rules, union_unlink_rmdir)
 	struct rwl_dents d = { 0 };
 
 	MOUNT_RULES(RULES);
-	ASSERT_EQ(0, unlink(at(self->m, "var/log/messages")));
-	EXPECT_EQ(ENOENT, exists(at(self->m, "var/log/messages")));
-	ASSERT_LE(0, rwl_list_dir(at(self->m, "var/log"), 4096, &d));
+	ASSERT_EQ(0, unlink(rwl_at(self->m, "var/log/messages")));
+	EXPECT_EQ(ENOENT, rwl_exists(rwl_at(self->m, "var/log/messages")));
+	ASSERT_LE(0, rwl_list_dir(rwl_at(self->m, "var/log"), 4096, &d));
 	EXPECT_EQ(0, rwl_dents_count(&d, "messages"));
 	rwl_dents_free(&d);
-	ASSERT_EQ(0, rmdir(at(self->m, "var/empty")));
-	EXPECT_EQ(ENOENT, exists(at(self->m, "var/empty")));
-	ASSERT_EQ(0, unlink(at(self->m, "a/f")));
-	EXPECT_EQ(ENOENT, exists(at(self->m, "a/f")));
+	ASSERT_EQ(0, rmdir(rwl_at(self->m, "var/empty")));
+	EXPECT_EQ(ENOENT, rwl_exists(rwl_at(self->m, "var/empty")));
+	ASSERT_EQ(0, unlink(rwl_at(self->m, "a/f")));
+	EXPECT_EQ(ENOENT, rwl_exists(rwl_at(self->m, "a/f")));
 	/* Recreate over the whiteout. */
-	EXPECT_EQ(0, rwl_write_text(at(self->m, "var/log/messages"), "new"));
+	EXPECT_EQ(0, rwl_write_text(rwl_at(self->m, "var/log/messages"), "new"));
 	EXPECT_STREQ("new", rwl_cat(self->m, "var/log/messages"));
-	EXPECT_EQ(0, mkdir(at(self->m, "var/empty"), 0755));
-	ASSERT_LE(0, rwl_list_dir(at(self->m, "var/empty"), 4096, &d));
+	EXPECT_EQ(0, mkdir(rwl_at(self->m, "var/empty"), 0755));
+	ASSERT_LE(0, rwl_list_dir(rwl_at(self->m, "var/empty"), 4096, &d));
 	EXPECT_EQ(2, d.num);
 	rwl_dents_free(&d);
 }
@@ -556,15 +523,15 @@ TEST_F(rules, union_unlink_rmdir)
 TEST_F(rules, union_rename)
 {
 	MOUNT_RULES(RULES);
-	ASSERT_EQ(0, rename(at(self->m, "var/lib/data"), at(self->m, "var/data2")))
+	ASSERT_EQ(0, rename(rwl_at(self->m, "var/lib/data"), rwl_at(self->m, "var/data2")))
 		TH_LOG("%s", strerror(errno));
 	EXPECT_STREQ("state", rwl_cat(self->m, "var/data2"));
-	EXPECT_EQ(ENOENT, exists(at(self->m, "var/lib/data")));
-	ASSERT_EQ(0, rename(at(self->m, "var/data2"), at(self->m, "var/lib/conf")));
+	EXPECT_EQ(ENOENT, rwl_exists(rwl_at(self->m, "var/lib/data")));
+	ASSERT_EQ(0, rename(rwl_at(self->m, "var/data2"), rwl_at(self->m, "var/lib/conf")));
 	EXPECT_STREQ("state", rwl_cat(self->m, "var/lib/conf"));
-	ASSERT_EQ(0, mkdir(at(self->m, "var/nd"), 0755));
-	EXPECT_EQ(0, rename(at(self->m, "var/nd"), at(self->m, "var/lib/nd")));
-	EXPECT_EQ(0, exists(at(self->m, "var/lib/nd")));
+	ASSERT_EQ(0, mkdir(rwl_at(self->m, "var/nd"), 0755));
+	EXPECT_EQ(0, rename(rwl_at(self->m, "var/nd"), rwl_at(self->m, "var/lib/nd")));
+	EXPECT_EQ(0, rwl_exists(rwl_at(self->m, "var/lib/nd")));
 }
 
 TEST_F(rules, union_attrs)
@@ -574,38 +541,38 @@ TEST_F(rules, union_attrs)
 	struct stat st;
 
 	MOUNT_RULES(RULES);
-	ASSERT_EQ(0, chmod(at(self->m, "var/lib/conf"), 0600));
-	ASSERT_EQ(0, stat(at(self->m, "var/lib/conf"), &st));
+	ASSERT_EQ(0, chmod(rwl_at(self->m, "var/lib/conf"), 0600));
+	ASSERT_EQ(0, stat(rwl_at(self->m, "var/lib/conf"), &st));
 	EXPECT_EQ(0100600, st.st_mode);
-	ASSERT_EQ(0, chown(at(self->m, "var/lib/own"), 1, 2));
-	ASSERT_EQ(0, stat(at(self->m, "var/lib/own"), &st));
+	ASSERT_EQ(0, chown(rwl_at(self->m, "var/lib/own"), 1, 2));
+	ASSERT_EQ(0, stat(rwl_at(self->m, "var/lib/own"), &st));
 	EXPECT_EQ(1, st.st_uid);
 	EXPECT_EQ(2, st.st_gid);
-	ASSERT_EQ(0, utimensat(AT_FDCWD, at(self->m, "var/lib/times"), ts, 0));
-	ASSERT_EQ(0, stat(at(self->m, "var/lib/times"), &st));
+	ASSERT_EQ(0, utimensat(AT_FDCWD, rwl_at(self->m, "var/lib/times"), ts, 0));
+	ASSERT_EQ(0, stat(rwl_at(self->m, "var/lib/times"), &st));
 	EXPECT_EQ(2, st.st_mtim.tv_sec);
-	ASSERT_EQ(0, setxattr(at(self->m, "var/lib/x"), XATTR_NAME, "v", 1, 0));
-	ASSERT_EQ(1, getxattr(at(self->m, "var/lib/x"), XATTR_NAME, value,
+	ASSERT_EQ(0, setxattr(rwl_at(self->m, "var/lib/x"), XATTR_NAME, "v", 1, 0));
+	ASSERT_EQ(1, getxattr(rwl_at(self->m, "var/lib/x"), XATTR_NAME, value,
 			      sizeof(value)));
 	EXPECT_EQ('v', value[0]);
-	ASSERT_EQ(0, chmod(at(self->m, "var/log"), 0700));
-	ASSERT_EQ(0, stat(at(self->m, "var/log"), &st));
+	ASSERT_EQ(0, chmod(rwl_at(self->m, "var/log"), 0700));
+	ASSERT_EQ(0, stat(rwl_at(self->m, "var/log"), &st));
 	EXPECT_EQ(040700, st.st_mode);
 	EXPECT_STREQ("boot", rwl_cat(self->m, "var/log/messages"));
 	/* The rule's root itself is in the rule. */
-	ASSERT_EQ(0, chmod(at(self->m, "var"), 0711));
-	ASSERT_EQ(0, stat(at(self->m, "var"), &st));
+	ASSERT_EQ(0, chmod(rwl_at(self->m, "var"), 0711));
+	ASSERT_EQ(0, stat(rwl_at(self->m, "var"), &st));
 	EXPECT_EQ(040711, st.st_mode);
 }
 
 TEST_F(rules, union_write_truncate)
 {
 	MOUNT_RULES(RULES);
-	EXPECT_EQ(0, try_write(at(self->m, "var/lib/w"), "W"));
+	EXPECT_EQ(0, try_write(rwl_at(self->m, "var/lib/w"), "W"));
 	EXPECT_STREQ("Write me", rwl_cat(self->m, "var/lib/w"));
-	ASSERT_EQ(0, truncate(at(self->m, "var/lib/tr"), 3));
+	ASSERT_EQ(0, truncate(rwl_at(self->m, "var/lib/tr"), 3));
 	EXPECT_STREQ("tru", rwl_cat(self->m, "var/lib/tr"));
-	EXPECT_EQ(0, try_open(at(self->m, "var/lib/data"), O_WRONLY | O_TRUNC));
+	EXPECT_EQ(0, rwl_try_open(rwl_at(self->m, "var/lib/data"), O_WRONLY | O_TRUNC));
 	EXPECT_STREQ("", rwl_cat(self->m, "var/lib/data"));
 	EXPECT_STREQ("Write me", rwl_cat(self->rw.upper, "var/lib/w"));
 }
@@ -620,12 +587,12 @@ TEST_F(rules, union_all_ops)
 
 	MOUNT_RULES(RULES);
 	for (j = 0; j < ARRAY_SIZE(dirs); j++) {
-		ASSERT_EQ(0, mkdir(at(self->m, rwl_pathf(p, "%s/empty", dirs[j])),
+		ASSERT_EQ(0, mkdir(rwl_at(self->m, rwl_pathf(p, "%s/empty", dirs[j])),
 				   0755));
 		for (i = 0; i < ARRAY_SIZE(ro_ops); i++) {
 			/* rename and unlink need f back */
-			if (exists(at(self->m, rwl_pathf(p, "%s/f", dirs[j]))))
-				ASSERT_EQ(0, rwl_write_text(at(self->m, p), "again"));
+			if (rwl_exists(rwl_at(self->m, rwl_pathf(p, "%s/f", dirs[j]))))
+				ASSERT_EQ(0, rwl_write_text(rwl_at(self->m, p), "again"));
 			err = ro_ops[i].fn(self->m, dirs[j]);
 			EXPECT_EQ(0, err) TH_LOG("%s in %s/: %s", ro_ops[i].name,
 						 dirs[j], strerror(err));
@@ -642,22 +609,22 @@ TEST_F(rules, empty_rule_hides_lower)
 	struct stat st;
 
 	MOUNT_RULES(RULES);
-	ASSERT_EQ(0, stat(at(self->m, "tmp"), &st));
+	ASSERT_EQ(0, stat(rwl_at(self->m, "tmp"), &st));
 	EXPECT_EQ(041777, st.st_mode);
 	EXPECT_EQ(TMP_UID, st.st_uid);
 	EXPECT_EQ(TMP_GID, st.st_gid);
 	EXPECT_EQ(TMP_MTIME, st.st_mtim.tv_sec);
-	ASSERT_EQ(1, rwl_list_dir(at(self->m, "tmp"), 4096, &d));
+	ASSERT_EQ(1, rwl_list_dir(rwl_at(self->m, "tmp"), 4096, &d));
 	EXPECT_EQ(2, d.num);
 	EXPECT_EQ(0, rwl_dents_count(&d, "stale"));
 	rwl_dents_free(&d);
-	EXPECT_EQ(ENOENT, exists(at(self->m, "tmp/stale")));
+	EXPECT_EQ(ENOENT, rwl_exists(rwl_at(self->m, "tmp/stale")));
 	EXPECT_STREQ("stale", rwl_cat(self->rw.lower, "tmp/stale"));
 
 	/* In the upper: a directory marked opaque. */
-	ASSERT_EQ(0, stat(at(self->rw.upper, "tmp"), &st));
+	ASSERT_EQ(0, stat(rwl_at(self->rw.upper, "tmp"), &st));
 	EXPECT_EQ(041777, st.st_mode);
-	EXPECT_EQ(1, getxattr(at(self->rw.upper, "tmp"), "trusted.overlay.opaque",
+	EXPECT_EQ(1, getxattr(rwl_at(self->rw.upper, "tmp"), "trusted.overlay.opaque",
 			      value, sizeof(value)));
 	EXPECT_EQ('y', value[0]);
 }
@@ -667,19 +634,19 @@ TEST_F(rules, empty_rule_writable)
 	struct rwl_dents d = { 0 };
 
 	MOUNT_RULES(RULES);
-	EXPECT_EQ(0, rwl_write_text(at(self->m, "tmp/new"), "n"));
+	EXPECT_EQ(0, rwl_write_text(rwl_at(self->m, "tmp/new"), "n"));
 	EXPECT_STREQ("n", rwl_cat(self->m, "tmp/new"));
-	EXPECT_EQ(0, mkdir(at(self->m, "tmp/d"), 0700));
-	EXPECT_EQ(0, symlink("new", at(self->m, "tmp/d/sym")));
-	EXPECT_EQ(0, mknod(at(self->m, "tmp/fifo"), S_IFIFO | 0600, 0));
-	EXPECT_EQ(0, rename(at(self->m, "tmp/new"), at(self->m, "tmp/d/new")));
-	EXPECT_EQ(0, link(at(self->m, "tmp/d/new"), at(self->m, "tmp/ln")));
-	EXPECT_EQ(0, chmod(at(self->m, "tmp/ln"), 0600));
-	EXPECT_EQ(0, unlink(at(self->m, "tmp/fifo")));
+	EXPECT_EQ(0, mkdir(rwl_at(self->m, "tmp/d"), 0700));
+	EXPECT_EQ(0, symlink("new", rwl_at(self->m, "tmp/d/sym")));
+	EXPECT_EQ(0, mknod(rwl_at(self->m, "tmp/fifo"), S_IFIFO | 0600, 0));
+	EXPECT_EQ(0, rename(rwl_at(self->m, "tmp/new"), rwl_at(self->m, "tmp/d/new")));
+	EXPECT_EQ(0, link(rwl_at(self->m, "tmp/d/new"), rwl_at(self->m, "tmp/ln")));
+	EXPECT_EQ(0, chmod(rwl_at(self->m, "tmp/ln"), 0600));
+	EXPECT_EQ(0, unlink(rwl_at(self->m, "tmp/fifo")));
 	/* A name that only the lower has can be created afresh. */
-	EXPECT_EQ(0, rwl_write_text(at(self->m, "tmp/stale"), "fresh"));
+	EXPECT_EQ(0, rwl_write_text(rwl_at(self->m, "tmp/stale"), "fresh"));
 	EXPECT_STREQ("fresh", rwl_cat(self->m, "tmp/stale"));
-	ASSERT_EQ(1, rwl_list_dir(at(self->m, "tmp"), 4096, &d));
+	ASSERT_EQ(1, rwl_list_dir(rwl_at(self->m, "tmp"), 4096, &d));
 	EXPECT_EQ(5, d.num);	/* . .. d ln stale */
 	rwl_dents_free(&d);
 	EXPECT_STREQ("stale", rwl_cat(self->rw.lower, "tmp/stale"));
@@ -692,23 +659,23 @@ TEST_F(rules, empty_rule_without_lower_dir)
 	struct stat st;
 
 	MOUNT_RULES("rule=/scratch:empty,rule=/ro/sub/deeper:empty");
-	ASSERT_EQ(0, stat(at(self->m, "scratch"), &st));
+	ASSERT_EQ(0, stat(rwl_at(self->m, "scratch"), &st));
 	EXPECT_EQ(040755, st.st_mode);
 	EXPECT_EQ(0, st.st_uid);
 	EXPECT_EQ(0, st.st_gid);
-	ASSERT_EQ(1, rwl_list_dir(at(self->m, "scratch"), 4096, &d));
+	ASSERT_EQ(1, rwl_list_dir(rwl_at(self->m, "scratch"), 4096, &d));
 	EXPECT_EQ(2, d.num);
 	rwl_dents_free(&d);
-	EXPECT_EQ(0, rwl_write_text(at(self->m, "scratch/f"), "f"));
+	EXPECT_EQ(0, rwl_write_text(rwl_at(self->m, "scratch/f"), "f"));
 	EXPECT_STREQ("f", rwl_cat(self->m, "scratch/f"));
 	/* Its parents come from the lower and stay read-only. */
-	ASSERT_EQ(0, stat(at(self->m, "ro/sub/deeper"), &st));
+	ASSERT_EQ(0, stat(rwl_at(self->m, "ro/sub/deeper"), &st));
 	EXPECT_EQ(040755, st.st_mode);
 	EXPECT_STREQ("g", rwl_cat(self->m, "ro/sub/g"));
-	EXPECT_EQ(0, rwl_write_text(at(self->m, "ro/sub/deeper/f"), "f"));
-	EXPECT_EQ(EROFS, try_open(at(self->m, "ro/sub/new"),
+	EXPECT_EQ(0, rwl_write_text(rwl_at(self->m, "ro/sub/deeper/f"), "f"));
+	EXPECT_EQ(EROFS, rwl_try_open(rwl_at(self->m, "ro/sub/new"),
 				  O_WRONLY | O_CREAT));
-	EXPECT_EQ(EROFS, result(rmdir(at(self->m, "ro/empty"))));
+	EXPECT_EQ(EROFS, rwl_result(rmdir(rwl_at(self->m, "ro/empty"))));
 }
 
 /*
@@ -720,18 +687,18 @@ TEST_F(rules, union_rule_without_lower_dir)
 	struct stat st;
 
 	MOUNT_RULES("rule=/srv:union,rule=/ro/sub/deeper:union");
-	EXPECT_EQ(ENOENT, exists(at(self->m, "srv")));
-	ASSERT_EQ(0, mkdir(at(self->m, "srv"), 0750)) TH_LOG("%s", strerror(errno));
-	ASSERT_EQ(0, stat(at(self->m, "srv"), &st));
+	EXPECT_EQ(ENOENT, rwl_exists(rwl_at(self->m, "srv")));
+	ASSERT_EQ(0, mkdir(rwl_at(self->m, "srv"), 0750)) TH_LOG("%s", strerror(errno));
+	ASSERT_EQ(0, stat(rwl_at(self->m, "srv"), &st));
 	EXPECT_EQ(040750, st.st_mode);
-	EXPECT_EQ(0, rwl_write_text(at(self->m, "srv/f"), "f"));
+	EXPECT_EQ(0, rwl_write_text(rwl_at(self->m, "srv/f"), "f"));
 	EXPECT_STREQ("f", rwl_cat(self->m, "srv/f"));
-	EXPECT_EQ(0, unlink(at(self->m, "srv/f")));
-	EXPECT_EQ(EBUSY, result(rmdir(at(self->m, "srv"))));
-	EXPECT_EQ(EROFS, result(mkdir(at(self->m, "srv2"), 0755)));
-	EXPECT_EQ(0, mkdir(at(self->m, "ro/sub/deeper"), 0755));
-	EXPECT_EQ(0, rwl_write_text(at(self->m, "ro/sub/deeper/f"), "f"));
-	EXPECT_EQ(EROFS, try_open(at(self->m, "ro/sub/new"),
+	EXPECT_EQ(0, unlink(rwl_at(self->m, "srv/f")));
+	EXPECT_EQ(EBUSY, rwl_result(rmdir(rwl_at(self->m, "srv"))));
+	EXPECT_EQ(EROFS, rwl_result(mkdir(rwl_at(self->m, "srv2"), 0755)));
+	EXPECT_EQ(0, mkdir(rwl_at(self->m, "ro/sub/deeper"), 0755));
+	EXPECT_EQ(0, rwl_write_text(rwl_at(self->m, "ro/sub/deeper/f"), "f"));
+	EXPECT_EQ(EROFS, rwl_try_open(rwl_at(self->m, "ro/sub/new"),
 				  O_WRONLY | O_CREAT));
 }
 
@@ -742,19 +709,19 @@ TEST_F(rules, file_rule_existing)
 	struct stat st;
 
 	MOUNT_RULES(RULES);
-	EXPECT_EQ(0, try_write(at(self->m, "etc/machine-id"), "ab"));
+	EXPECT_EQ(0, try_write(rwl_at(self->m, "etc/machine-id"), "ab"));
 	EXPECT_STREQ("ab23", rwl_cat(self->m, "etc/machine-id"));
-	ASSERT_EQ(0, truncate(at(self->m, "etc/machine-id"), 1));
+	ASSERT_EQ(0, truncate(rwl_at(self->m, "etc/machine-id"), 1));
 	EXPECT_STREQ("a", rwl_cat(self->m, "etc/machine-id"));
-	ASSERT_EQ(0, chmod(at(self->m, "etc/machine-id"), 0444));
-	ASSERT_EQ(0, stat(at(self->m, "etc/machine-id"), &st));
+	ASSERT_EQ(0, chmod(rwl_at(self->m, "etc/machine-id"), 0444));
+	ASSERT_EQ(0, stat(rwl_at(self->m, "etc/machine-id"), &st));
 	EXPECT_EQ(0100444, st.st_mode);
-	EXPECT_EQ(0, chown(at(self->m, "etc/machine-id"), 5, 6));
-	ASSERT_EQ(0, unlink(at(self->m, "etc/machine-id")));
-	EXPECT_EQ(ENOENT, exists(at(self->m, "etc/machine-id")));
-	EXPECT_EQ(0, try_open(at(self->m, "etc/machine-id"),
+	EXPECT_EQ(0, chown(rwl_at(self->m, "etc/machine-id"), 5, 6));
+	ASSERT_EQ(0, unlink(rwl_at(self->m, "etc/machine-id")));
+	EXPECT_EQ(ENOENT, rwl_exists(rwl_at(self->m, "etc/machine-id")));
+	EXPECT_EQ(0, rwl_try_open(rwl_at(self->m, "etc/machine-id"),
 			      O_WRONLY | O_CREAT | O_EXCL));
-	EXPECT_EQ(0, rwl_write_text(at(self->m, "etc/machine-id"), "fresh"));
+	EXPECT_EQ(0, rwl_write_text(rwl_at(self->m, "etc/machine-id"), "fresh"));
 	EXPECT_STREQ("fresh", rwl_cat(self->m, "etc/machine-id"));
 	EXPECT_STREQ("0123", rwl_cat(self->rw.lower, "etc/machine-id"));
 }
@@ -763,29 +730,29 @@ TEST_F(rules, file_rule_existing)
 TEST_F(rules, file_rule_absent)
 {
 	MOUNT_RULES(RULES);
-	EXPECT_EQ(ENOENT, exists(at(self->m, "etc/resolv.conf")));
-	EXPECT_EQ(0, rwl_write_text(at(self->m, "etc/resolv.conf"),
+	EXPECT_EQ(ENOENT, rwl_exists(rwl_at(self->m, "etc/resolv.conf")));
+	EXPECT_EQ(0, rwl_write_text(rwl_at(self->m, "etc/resolv.conf"),
 				    "nameserver 1"));
 	EXPECT_STREQ("nameserver 1", rwl_cat(self->m, "etc/resolv.conf"));
-	EXPECT_EQ(0, unlink(at(self->m, "etc/resolv.conf")));
-	EXPECT_EQ(ENOENT, exists(at(self->m, "etc/resolv.conf")));
-	EXPECT_EQ(0, symlink("/run/resolv.conf", at(self->m, "etc/resolv.conf")));
+	EXPECT_EQ(0, unlink(rwl_at(self->m, "etc/resolv.conf")));
+	EXPECT_EQ(ENOENT, rwl_exists(rwl_at(self->m, "etc/resolv.conf")));
+	EXPECT_EQ(0, symlink("/run/resolv.conf", rwl_at(self->m, "etc/resolv.conf")));
 }
 
 /* Only the file rule's own name: its siblings stay read-only. */
 TEST_F(rules, file_rule_siblings_erofs)
 {
 	MOUNT_RULES(RULES);
-	EXPECT_EQ(0, try_write(at(self->m, "etc/machine-id"), "9"));
-	EXPECT_EQ(EROFS, try_open(at(self->m, "etc/hostname"), O_WRONLY));
-	EXPECT_EQ(EROFS, result(truncate(at(self->m, "etc/hostname"), 0)));
-	EXPECT_EQ(EROFS, result(chmod(at(self->m, "etc/passwd"), 0600)));
-	EXPECT_EQ(EROFS, result(unlink(at(self->m, "etc/passwd"))));
-	EXPECT_EQ(EROFS, try_open(at(self->m, "etc/new"), O_WRONLY | O_CREAT));
-	EXPECT_EQ(EROFS, try_open(at(self->m, "etc/machine-id2"),
+	EXPECT_EQ(0, try_write(rwl_at(self->m, "etc/machine-id"), "9"));
+	EXPECT_EQ(EROFS, rwl_try_open(rwl_at(self->m, "etc/hostname"), O_WRONLY));
+	EXPECT_EQ(EROFS, rwl_result(truncate(rwl_at(self->m, "etc/hostname"), 0)));
+	EXPECT_EQ(EROFS, rwl_result(chmod(rwl_at(self->m, "etc/passwd"), 0600)));
+	EXPECT_EQ(EROFS, rwl_result(unlink(rwl_at(self->m, "etc/passwd"))));
+	EXPECT_EQ(EROFS, rwl_try_open(rwl_at(self->m, "etc/new"), O_WRONLY | O_CREAT));
+	EXPECT_EQ(EROFS, rwl_try_open(rwl_at(self->m, "etc/machine-id2"),
 				  O_WRONLY | O_CREAT));
-	EXPECT_EQ(EROFS, result(mkdir(at(self->m, "etc/machine"), 0755)));
-	EXPECT_EQ(EROFS, result(chmod(at(self->m, "etc"), 0700)));
+	EXPECT_EQ(EROFS, rwl_result(mkdir(rwl_at(self->m, "etc/machine"), 0755)));
+	EXPECT_EQ(EROFS, rwl_result(chmod(rwl_at(self->m, "etc"), 0700)));
 	EXPECT_STREQ("host", rwl_cat(self->m, "etc/hostname"));
 	EXPECT_STREQ("9123", rwl_cat(self->m, "etc/machine-id"));
 }
@@ -799,87 +766,87 @@ TEST_F(rules, nested_inner_wins)
 	struct stat st;
 
 	MOUNT_RULES(RULES);
-	ASSERT_EQ(1, rwl_list_dir(at(self->m, "var/tmp"), 4096, &d));
+	ASSERT_EQ(1, rwl_list_dir(rwl_at(self->m, "var/tmp"), 4096, &d));
 	EXPECT_EQ(2, d.num);
 	rwl_dents_free(&d);
-	EXPECT_EQ(ENOENT, exists(at(self->m, "var/tmp/old")));
-	ASSERT_EQ(0, stat(at(self->m, "var/tmp"), &st));
+	EXPECT_EQ(ENOENT, rwl_exists(rwl_at(self->m, "var/tmp/old")));
+	ASSERT_EQ(0, stat(rwl_at(self->m, "var/tmp"), &st));
 	EXPECT_EQ(041777, st.st_mode);
-	EXPECT_EQ(0, rwl_write_text(at(self->m, "var/tmp/new"), "t"));
-	EXPECT_EQ(0, rwl_write_text(at(self->m, "var/new"), "v"));
+	EXPECT_EQ(0, rwl_write_text(rwl_at(self->m, "var/tmp/new"), "t"));
+	EXPECT_EQ(0, rwl_write_text(rwl_at(self->m, "var/new"), "v"));
 	EXPECT_STREQ("boot", rwl_cat(self->m, "var/log/messages"));
 	EXPECT_STREQ("old", rwl_cat(self->rw.lower, "var/tmp/old"));
 	/* And the outer rule does not leak to its siblings. */
-	EXPECT_EQ(EROFS, try_open(at(self->m, "variable/new"),
+	EXPECT_EQ(EROFS, rwl_try_open(rwl_at(self->m, "variable/new"),
 				  O_WRONLY | O_CREAT));
 }
 
 TEST_F(rules, cross_rule_exdev)
 {
 	MOUNT_RULES(RULES);
-	EXPECT_EQ(EXDEV, result(rename(at(self->m, "a/f"), at(self->m, "b/f"))));
-	EXPECT_EQ(EXDEV, result(rename(at(self->m, "a/f"), at(self->m, "b/g"))));
-	EXPECT_EQ(EXDEV, result(link(at(self->m, "a/f"), at(self->m, "b/l"))));
-	ASSERT_EQ(0, rwl_write_text(at(self->m, "var/new"), "n"));
-	EXPECT_EQ(EXDEV, result(rename(at(self->m, "var/new"),
-				       at(self->m, "var/tmp/new"))));
-	EXPECT_EQ(EXDEV, result(link(at(self->m, "var/new"),
-				     at(self->m, "var/tmp/new"))));
-	EXPECT_EQ(EXDEV, result(link(at(self->m, "var/lib/data"),
-				     at(self->m, "tmp/data"))));
-	ASSERT_EQ(0, rwl_write_text(at(self->m, "tmp/x"), "x"));
-	EXPECT_EQ(EXDEV, result(rename(at(self->m, "tmp/x"), at(self->m, "var/x"))));
-	EXPECT_EQ(EXDEV, result(rename(at(self->m, "tmp/x"),
-				       at(self->m, "etc/machine-id"))));
-	EXPECT_EQ(EXDEV, result(rename(at(self->m, "etc/machine-id"),
-				       at(self->m, "var/machine-id"))));
-	EXPECT_EQ(EXDEV, result(link(at(self->m, "etc/machine-id"),
-				     at(self->m, "tmp/machine-id"))));
-	ASSERT_EQ(0, mkdir(at(self->m, "tmp/d"), 0755));
-	EXPECT_EQ(EXDEV, result(rename(at(self->m, "tmp/d"), at(self->m, "var/d"))));
-	EXPECT_EQ(EXDEV, result(rename(at(self->m, "tmp/d"),
-				       at(self->m, "var/tmp/d"))));
+	EXPECT_EQ(EXDEV, rwl_result(rename(rwl_at(self->m, "a/f"), rwl_at(self->m, "b/f"))));
+	EXPECT_EQ(EXDEV, rwl_result(rename(rwl_at(self->m, "a/f"), rwl_at(self->m, "b/g"))));
+	EXPECT_EQ(EXDEV, rwl_result(link(rwl_at(self->m, "a/f"), rwl_at(self->m, "b/l"))));
+	ASSERT_EQ(0, rwl_write_text(rwl_at(self->m, "var/new"), "n"));
+	EXPECT_EQ(EXDEV, rwl_result(rename(rwl_at(self->m, "var/new"),
+				       rwl_at(self->m, "var/tmp/new"))));
+	EXPECT_EQ(EXDEV, rwl_result(link(rwl_at(self->m, "var/new"),
+				     rwl_at(self->m, "var/tmp/new"))));
+	EXPECT_EQ(EXDEV, rwl_result(link(rwl_at(self->m, "var/lib/data"),
+				     rwl_at(self->m, "tmp/data"))));
+	ASSERT_EQ(0, rwl_write_text(rwl_at(self->m, "tmp/x"), "x"));
+	EXPECT_EQ(EXDEV, rwl_result(rename(rwl_at(self->m, "tmp/x"), rwl_at(self->m, "var/x"))));
+	EXPECT_EQ(EXDEV, rwl_result(rename(rwl_at(self->m, "tmp/x"),
+				       rwl_at(self->m, "etc/machine-id"))));
+	EXPECT_EQ(EXDEV, rwl_result(rename(rwl_at(self->m, "etc/machine-id"),
+				       rwl_at(self->m, "var/machine-id"))));
+	EXPECT_EQ(EXDEV, rwl_result(link(rwl_at(self->m, "etc/machine-id"),
+				     rwl_at(self->m, "tmp/machine-id"))));
+	ASSERT_EQ(0, mkdir(rwl_at(self->m, "tmp/d"), 0755));
+	EXPECT_EQ(EXDEV, rwl_result(rename(rwl_at(self->m, "tmp/d"), rwl_at(self->m, "var/d"))));
+	EXPECT_EQ(EXDEV, rwl_result(rename(rwl_at(self->m, "tmp/d"),
+				       rwl_at(self->m, "var/tmp/d"))));
 	/* Everything is still where it was. */
 	EXPECT_STREQ("a", rwl_cat(self->m, "a/f"));
-	EXPECT_EQ(ENOENT, exists(at(self->m, "b/g")));
-	EXPECT_EQ(ENOENT, exists(at(self->m, "b/l")));
+	EXPECT_EQ(ENOENT, rwl_exists(rwl_at(self->m, "b/g")));
+	EXPECT_EQ(ENOENT, rwl_exists(rwl_at(self->m, "b/l")));
 	EXPECT_STREQ("n", rwl_cat(self->m, "var/new"));
 	EXPECT_STREQ("x", rwl_cat(self->m, "tmp/x"));
 	EXPECT_STREQ("0123", rwl_cat(self->m, "etc/machine-id"));
-	EXPECT_EQ(0, exists(at(self->m, "tmp/d")));
-	EXPECT_EQ(ENOENT, exists(at(self->m, "var/tmp/new")));
+	EXPECT_EQ(0, rwl_exists(rwl_at(self->m, "tmp/d")));
+	EXPECT_EQ(ENOENT, rwl_exists(rwl_at(self->m, "var/tmp/new")));
 }
 
 TEST_F(rules, rule_root_ebusy)
 {
 	MOUNT_RULES(RULES);
-	EXPECT_EQ(EBUSY, result(rmdir(at(self->m, "tmp"))));
-	EXPECT_EQ(EBUSY, result(rmdir(at(self->m, "var/tmp"))));
-	EXPECT_EQ(EBUSY, result(rmdir(at(self->m, "c"))));
-	EXPECT_EQ(EBUSY, result(rename(at(self->m, "var/tmp"),
-				       at(self->m, "var/tmp2"))));
-	EXPECT_EQ(0, exists(at(self->m, "tmp")));
-	EXPECT_EQ(0, exists(at(self->m, "var/tmp")));
-	EXPECT_EQ(0, exists(at(self->m, "c")));
-	EXPECT_EQ(ENOENT, exists(at(self->m, "var/tmp2")));
+	EXPECT_EQ(EBUSY, rwl_result(rmdir(rwl_at(self->m, "tmp"))));
+	EXPECT_EQ(EBUSY, rwl_result(rmdir(rwl_at(self->m, "var/tmp"))));
+	EXPECT_EQ(EBUSY, rwl_result(rmdir(rwl_at(self->m, "c"))));
+	EXPECT_EQ(EBUSY, rwl_result(rename(rwl_at(self->m, "var/tmp"),
+				       rwl_at(self->m, "var/tmp2"))));
+	EXPECT_EQ(0, rwl_exists(rwl_at(self->m, "tmp")));
+	EXPECT_EQ(0, rwl_exists(rwl_at(self->m, "var/tmp")));
+	EXPECT_EQ(0, rwl_exists(rwl_at(self->m, "c")));
+	EXPECT_EQ(ENOENT, rwl_exists(rwl_at(self->m, "var/tmp2")));
 	/* Still usable. */
-	EXPECT_EQ(0, rwl_write_text(at(self->m, "var/tmp/f"), "f"));
-	EXPECT_EQ(0, rwl_write_text(at(self->m, "c/f"), "f"));
+	EXPECT_EQ(0, rwl_write_text(rwl_at(self->m, "var/tmp/f"), "f"));
+	EXPECT_EQ(0, rwl_write_text(rwl_at(self->m, "c/f"), "f"));
 }
 
 /* Without rule= the whole union is one union rule. */
 TEST_F(rules, no_rules_all_writable)
 {
 	MOUNT_RULES(NULL);
-	EXPECT_EQ(0, rwl_write_text(at(self->m, "new"), "n"));
-	EXPECT_EQ(0, mkdir(at(self->m, "ro/newdir"), 0755));
-	EXPECT_EQ(0, rwl_write_text(at(self->m, "etc/passwd"), "changed"));
+	EXPECT_EQ(0, rwl_write_text(rwl_at(self->m, "new"), "n"));
+	EXPECT_EQ(0, mkdir(rwl_at(self->m, "ro/newdir"), 0755));
+	EXPECT_EQ(0, rwl_write_text(rwl_at(self->m, "etc/passwd"), "changed"));
 	EXPECT_STREQ("changed", rwl_cat(self->m, "etc/passwd"));
-	EXPECT_EQ(0, unlink(at(self->m, "ro/f")));
-	EXPECT_EQ(0, rmdir(at(self->m, "ro/empty")));
+	EXPECT_EQ(0, unlink(rwl_at(self->m, "ro/f")));
+	EXPECT_EQ(0, rmdir(rwl_at(self->m, "ro/empty")));
 	EXPECT_EQ(0, chmod(self->m, 0711));
-	EXPECT_EQ(0, rename(at(self->m, "etc/hostname"), at(self->m, "var/hostname")));
-	EXPECT_EQ(0, link(at(self->m, "var/hostname"), at(self->m, "tmp/hostname")));
+	EXPECT_EQ(0, rename(rwl_at(self->m, "etc/hostname"), rwl_at(self->m, "var/hostname")));
+	EXPECT_EQ(0, link(rwl_at(self->m, "var/hostname"), rwl_at(self->m, "tmp/hostname")));
 	/* No empty rules: lower content of tmp/ shows. */
 	EXPECT_STREQ("stale", rwl_cat(self->m, "tmp/stale"));
 	EXPECT_STREQ("host", rwl_cat(self->m, "tmp/hostname"));
@@ -900,15 +867,15 @@ TEST_F(rules, lower_untouched)
 		for (i = 0; i < ARRAY_SIZE(ro_ops); i++)
 			ro_ops[i].fn(self->m, dirs[j]);
 	}
-	rwl_write_text(at(self->m, "etc/machine-id"), "changed");
-	rwl_write_text(at(self->m, "etc/resolv.conf"), "new");
-	unlink(at(self->m, "var/log/messages"));
-	rwl_write_text(at(self->m, "var/tmp/x"), "x");
-	rename(at(self->m, "var/lib/data"), at(self->m, "var/data"));
+	rwl_write_text(rwl_at(self->m, "etc/machine-id"), "changed");
+	rwl_write_text(rwl_at(self->m, "etc/resolv.conf"), "new");
+	unlink(rwl_at(self->m, "var/log/messages"));
+	rwl_write_text(rwl_at(self->m, "var/tmp/x"), "x");
+	rename(rwl_at(self->m, "var/lib/data"), rwl_at(self->m, "var/data"));
 	check_lower_unchanged(_metadata, self);
-	EXPECT_EQ(ENOENT, exists(rwl_pathf(p, "%s/etc/resolv.conf",
+	EXPECT_EQ(ENOENT, rwl_exists(rwl_pathf(p, "%s/etc/resolv.conf",
 					   self->rw.lower)));
-	EXPECT_EQ(ENOENT, exists(rwl_pathf(p, "%s/var/tmp/x", self->rw.lower)));
+	EXPECT_EQ(ENOENT, rwl_exists(rwl_pathf(p, "%s/var/tmp/x", self->rw.lower)));
 	EXPECT_STREQ("0123", rwl_cat(self->rw.lower, "etc/machine-id"));
 }
 

@@ -255,4 +255,19 @@ static inline void expect_same_snapshot(struct __test_metadata *_metadata,
 	}
 }
 
+/*
+ * A fixture's teardown: the lower must be as @before says.  @after is a
+ * snapshot taken now (NULL if that failed); both are freed.
+ */
+static inline void expect_snapshot_kept(struct __test_metadata *_metadata,
+					const char *what, char *before,
+					char *after)
+{
+	EXPECT_NE(NULL, after);
+	if (after)
+		expect_same_snapshot(_metadata, what, before, after);
+	free(after);
+	free(before);
+}
+
 #endif /* RWL_TREE_H */

@@ -747,6 +747,41 @@ static inline const char *rwl_dents_first_dup(const struct rwl_dents *d)
 	return NULL;
 }
 
+/* @m/@name in one of a few rotating buffers. */
+static inline const char *rwl_at(const char *m, const char *name)
+{
+	static char buf[8][RWL_PATH];
+	static int next;
+
+	next = (next + 1) % 8;
+	return rwl_pathf(buf[next], "%s/%s", m, name);
+}
+
+/* 0 if the call succeeded (returned >= 0), else its errno. */
+static inline int rwl_result(int ret)
+{
+	return ret < 0 ? errno : 0;
+}
+
+/* 0 if @path opens with @flags (the fd is closed again), else the errno. */
+static inline int rwl_try_open(const char *path, int flags)
+{
+	int fd = open(path, flags | O_CLOEXEC, 0644);
+
+	if (fd < 0)
+		return errno;
+	close(fd);
+	return 0;
+}
+
+/* 0 if @path exists (lstat), else the errno. */
+static inline int rwl_exists(const char *path)
+{
+	struct stat st;
+
+	return lstat(path, &st) == 0 ? 0 : errno;
+}
+
 /*
  * Run @fn(@arg) in a child process with uid and gid @id and no
  * supplementary groups; returns what @fn returned (0..255), or -1 if the

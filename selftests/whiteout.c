@@ -131,17 +131,9 @@ FIXTURE_SETUP(wh)
 
 FIXTURE_TEARDOWN(wh)
 {
-	char *after;
-
-	if (self->before) {
-		after = snapshot_lowers(self);
-		EXPECT_NE(NULL, after);
-		if (after)
-			expect_same_snapshot(_metadata, "lower trees",
-					     self->before, after);
-		free(after);
-		free(self->before);
-	}
+	if (self->before)
+		expect_snapshot_kept(_metadata, "lower trees", self->before,
+				     snapshot_lowers(self));
 	RWL_ENV_TEARDOWN(&self->env);
 }
 
