@@ -287,12 +287,27 @@ static const char *rwl_lower_link(const struct path *lower,
 	return vfs_get_link(lower->dentry, done);
 }
 
+/* Worth telling the admin: counted, and an event. */
+static void rwl_copy_up_failed(struct dentry *dentry, struct rwl_rule *rule,
+			       int err)
+{
+	pr_debug("copy-up of %pd2 failed (%pe)\n", dentry, ERR_PTR(err));
+	/* A killed process is nobody's problem. */
+	if (err == -EINTR)
+		return;
+	if (rule)
+		atomic64_inc(&rule->errors);
+	rwl_event_path(dentry, RWLAYER_EVENT_COPY_UP_FAILED, err);
+	if (err == -ESTALE)
+		rwl_event_path(dentry, RWLAYER_EVENT_LOWER_STALE, err);
+}
+
 /* Copy up @dentry, whose parent has its upper already. */
 static int rwl_copy_up_one(struct dentry *dentry, int flags)
 {
 	struct super_block *sb = dentry->d_sb;
 	struct rwl_inode *oi = RWL_I(d_inode(dentry));
-	struct rwl_rule *rule = RWL_E(dentry)->rule;
+	struct rwl_rule *rule = rwl_rule_of(dentry);
 	struct dentry *parent, *temp;
 	DEFINE_DELAYED_CALL(done);
 	const struct cred *old_cred;
@@ -325,8 +340,9 @@ static int rwl_copy_up_one(struct dentry *dentry, int flags)
 	bytes = S_ISREG(stat.mode) && !(flags & O_TRUNC) ?
 		round_up((u64)stat.size, 4096) : 0;
 	err = rwl_charge(rule, bytes, 1);
+	/* A limit's refusal is counted and announced by the charge. */
 	if (err)
-		goto out_revert;
+		goto out_refused;
 	err = mnt_want_write(RWL_FS(sb)->upper.mnt);
 	if (err)
 		goto out_uncharge;
@@ -354,6 +370,10 @@ static int rwl_copy_up_one(struct dentry *dentry, int flags)
 	dput(temp);
 	oi->charged_rule = rule;
 	oi->charged_bytes = bytes;
+	if (rule) {
+		atomic64_inc(&rule->copy_ups);
+		atomic64_add(bytes, &rule->copy_up_bytes);
+	}
 	mnt_drop_write(RWL_FS(sb)->upper.mnt);
 	revert_creds(old_cred);
 	do_delayed_call(&done);
@@ -368,10 +388,10 @@ out_drop_write:
 out_uncharge:
 	rwl_uncharge(rule, bytes, 1);
 out_revert:
+	rwl_copy_up_failed(dentry, rule, err);
+out_refused:
 	revert_creds(old_cred);
 	dput(parent);
-	if (err)
-		pr_debug("copy-up of %pd2 failed (%pe)\n", dentry, ERR_PTR(err));
 out_unlock:
 	mutex_unlock(&oi->lock);
 	return err;

@@ -15,18 +15,7 @@
 
 int rwl_may_write(const struct dentry *dentry)
 {
-	const struct rwl_entry *entry = RWL_E(dentry);
-
-	return entry && entry->rule ? 0 : -EROFS;
-}
-
-/* The root of a directory rule stays where the rule table says it is. */
-static bool rwl_is_rule_root(const struct dentry *dentry)
-{
-	const struct rwl_entry *entry = RWL_E(dentry);
-
-	return entry->node && entry->node->rule &&
-	       entry->node->rule->kind != RWL_RULE_FILE;
+	return RWL_E(dentry) && rwl_rule_of(dentry) ? 0 : -EROFS;
 }
 
 /*
@@ -68,8 +57,10 @@ static int rwl_make_whiteout(struct super_block *sb, struct dentry *udir,
 				   S_IFCHR | WHITEOUT_MODE, WHITEOUT_DEV);
 	dput(wh);
 	/* Counted, but a delete never fails for want of an inode. */
-	if (!err && rule)
+	if (!err && rule) {
 		atomic64_inc(&rule->inodes);
+		atomic64_inc(&rule->whiteouts);
+	}
 	return err;
 }
 
@@ -138,13 +129,13 @@ static int rwl_make_upper(struct super_block *sb, struct dentry *udir,
  */
 static int rwl_room_for_parents(struct dentry *dentry, u64 inodes)
 {
-	struct rwl_rule *rule = RWL_E(dentry)->rule;
+	struct rwl_rule *rule = rwl_rule_of(dentry);
 	struct dentry *d = dget_parent(dentry), *parent;
 
 	u64 parents = 0;
 
 	while (!rwl_upper(d)) {
-		if (RWL_E(d)->rule == rule)
+		if (rwl_rule_of(d) == rule)
 			parents++;
 		parent = dget_parent(d);
 		dput(d);
@@ -160,7 +151,7 @@ static int rwl_create_object(struct dentry *dentry,
 			     struct inode *link_inode)
 {
 	struct super_block *sb = dentry->d_sb;
-	struct rwl_rule *rule = RWL_E(dentry)->rule;
+	struct rwl_rule *rule = rwl_rule_of(dentry);
 	struct dentry *parent = dentry->d_parent, *udir, *upper;
 	u64 inodes = link_inode ? 0 : 1;
 	const struct cred *old_cred;
@@ -212,7 +203,7 @@ static int rwl_create_object(struct dentry *dentry,
 		if (IS_ERR(inode))
 			goto out_dput;
 		RWL_I(inode)->charged_rule = rule;
-		RWL_I(inode)->in_rule = true;
+		rwl_inode_set_in_rule(inode, dentry);
 	}
 	rwl_copyattr(inode);
 	d_instantiate(dentry, inode);
@@ -272,7 +263,7 @@ int rwl_link(struct dentry *old, struct inode *dir, struct dentry *new)
 	err = rwl_may_write(old) ?: rwl_may_write(new);
 	if (err)
 		return err;
-	if (RWL_E(old)->rule != RWL_E(new)->rule)
+	if (rwl_rule_of(old) != rwl_rule_of(new))
 		return -EXDEV;
 	err = rwl_copy_up(old);
 	if (err)
@@ -307,7 +298,7 @@ static int rwl_remove_upper(struct dentry *dentry, struct dentry *udir,
 	}
 	if (!err && whiteout)
 		err = rwl_make_whiteout(sb, udir, &dentry->d_name,
-					RWL_E(dentry)->rule);
+					rwl_rule_of(dentry));
 out_dput:
 	dput(upper);
 	return err;
@@ -387,8 +378,8 @@ static int rwl_rename_allowed(struct dentry *old, struct dentry *new,
 	if (rwl_is_rule_root(old) || rwl_is_rule_root(new))
 		return -EBUSY;
 	/* Names on a rule path would take their rules along. */
-	if (RWL_E(old)->rule != RWL_E(new)->rule || RWL_E(old)->node ||
-	    RWL_E(new)->node)
+	if (rwl_rule_of(old) != rwl_rule_of(new) || rwl_has_rule_below(old) ||
+	    rwl_has_rule_below(new))
 		return -EXDEV;
 	/* A directory with lower content would have to be moved whole. */
 	if (d_is_dir(old) && RWL_E(old)->num)
@@ -432,14 +423,14 @@ static int rwl_do_rename_locked(struct super_block *sb, struct rwl_rename *r,
 		err = rwl_do_unlink(sb, d_inode(r->newdir), unew);
 		if (err)
 			goto out_new;
-		rwl_uncharge(RWL_E(r->new)->rule, 0, 1);
+		rwl_uncharge(rwl_rule_of(r->new), 0, 1);
 		dput(unew);
 		unew = rwl_lookup_upper(r->newdir, &r->new->d_name);
 		err = PTR_ERR(unew);
 		if (IS_ERR(unew))
 			goto out_old;
 	} else if (rwl_is_whiteout(unew)) {
-		rwl_uncharge(RWL_E(r->new)->rule, 0, 1);
+		rwl_uncharge(rwl_rule_of(r->new), 0, 1);
 	}
 	err = rwl_do_rename(sb, d_inode(r->olddir), uold, d_inode(r->newdir),
 			    unew, 0);
@@ -449,7 +440,7 @@ static int rwl_do_rename_locked(struct super_block *sb, struct rwl_rename *r,
 		err = rwl_set_opaque(sb, uold);
 	if (!err && r->whiteout)
 		err = rwl_make_whiteout(sb, r->olddir, &r->old->d_name,
-					RWL_E(r->old)->rule);
+					rwl_rule_of(r->old));
 out_new:
 	dput(unew);
 out_old:

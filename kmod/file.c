@@ -8,9 +8,21 @@
 #include <linux/fadvise.h>
 #include <linux/fs.h>
 #include <linux/mm.h>
+#include <linux/slab.h>
 #include <linux/uio.h>
 
 #include "rwlayer.h"
+
+/* An open union file: the real file, and the rule it counts as open in. */
+struct rwl_file {
+	struct file *real;
+	struct rwl_rule *rule;
+};
+
+static struct file *rwl_real_file(const struct file *file)
+{
+	return ((struct rwl_file *)file->private_data)->real;
+}
 
 struct file *rwl_open_real(struct super_block *sb, const struct path *realpath,
 			   int flags)
@@ -33,7 +45,7 @@ static int rwl_open(struct inode *inode, struct file *file)
 	struct dentry *dentry = file->f_path.dentry;
 	int flags = file->f_flags & ~(O_CREAT | O_EXCL | O_NOCTTY | O_TRUNC);
 	struct path realpath;
-	struct file *realfile;
+	struct rwl_file *rf;
 	int err;
 
 	if ((file->f_mode & FMODE_WRITE) || (file->f_flags & O_TRUNC)) {
@@ -44,12 +56,22 @@ static int rwl_open(struct inode *inode, struct file *file)
 			return err;
 	}
 
+	rf = kmalloc(sizeof(*rf), GFP_KERNEL);
+	if (!rf)
+		return -ENOMEM;
 	rwl_real_path(dentry, &realpath);
-	realfile = rwl_open_real(inode->i_sb, &realpath, flags);
-	if (IS_ERR(realfile))
-		return PTR_ERR(realfile);
-	file->f_mode |= realfile->f_mode & FMODE_CAN_ODIRECT;
-	file->private_data = realfile;
+	rf->real = rwl_open_real(inode->i_sb, &realpath, flags);
+	if (IS_ERR(rf->real)) {
+		err = PTR_ERR(rf->real);
+		kfree(rf);
+		return err;
+	}
+	/* A reset of the rule waits for (or is forced past) this file. */
+	rf->rule = rwl_rule_of(dentry);
+	if (rf->rule)
+		atomic_inc(&rf->rule->open_files);
+	file->f_mode |= rf->real->f_mode & FMODE_CAN_ODIRECT;
+	file->private_data = rf;
 	return 0;
 }
 
@@ -74,7 +96,7 @@ static rwf_t rwl_rwf_flags(int ki_flags)
 static ssize_t rwl_write_iter(struct kiocb *iocb, struct iov_iter *iter)
 {
 	struct file *file = iocb->ki_filp;
-	struct file *realfile = file->private_data;
+	struct file *realfile = rwl_real_file(file);
 	struct inode *inode = file_inode(file);
 	const struct cred *old_cred;
 	loff_t end;
@@ -87,7 +109,7 @@ static ssize_t rwl_write_iter(struct kiocb *iocb, struct iov_iter *iter)
 	end = (iocb->ki_flags & IOCB_APPEND ?
 	       i_size_read(file_inode(realfile)) : iocb->ki_pos) +
 	      iov_iter_count(iter);
-	ret = rwl_charge_size(inode, RWL_E(file->f_path.dentry)->rule, end);
+	ret = rwl_charge_size(inode, rwl_rule_of(file->f_path.dentry), end);
 	if (ret)
 		goto out_unlock;
 
@@ -105,14 +127,14 @@ out_unlock:
 static long rwl_fallocate(struct file *file, int mode, loff_t offset,
 			  loff_t len)
 {
-	struct file *realfile = file->private_data;
+	struct file *realfile = rwl_real_file(file);
 	struct inode *inode = file_inode(file);
 	const struct cred *old_cred;
 	long ret;
 
 	inode_lock(inode);
 	if (!(mode & FALLOC_FL_KEEP_SIZE)) {
-		ret = rwl_charge_size(inode, RWL_E(file->f_path.dentry)->rule,
+		ret = rwl_charge_size(inode, rwl_rule_of(file->f_path.dentry),
 				      offset + len);
 		if (ret)
 			goto out_unlock;
@@ -129,13 +151,18 @@ out_unlock:
 
 static int rwl_release(struct inode *inode, struct file *file)
 {
-	fput(file->private_data);
+	struct rwl_file *rf = file->private_data;
+
+	if (rf->rule)
+		atomic_dec(&rf->rule->open_files);
+	fput(rf->real);
+	kfree(rf);
 	return 0;
 }
 
 static ssize_t rwl_read_iter(struct kiocb *iocb, struct iov_iter *iter)
 {
-	struct file *realfile = iocb->ki_filp->private_data;
+	struct file *realfile = rwl_real_file(iocb->ki_filp);
 	const struct cred *old_cred;
 	ssize_t ret;
 
@@ -152,7 +179,7 @@ static ssize_t rwl_splice_read(struct file *file, loff_t *ppos,
 			       struct pipe_inode_info *pipe, size_t len,
 			       unsigned int flags)
 {
-	struct file *realfile = file->private_data;
+	struct file *realfile = rwl_real_file(file);
 	const struct cred *old_cred;
 	ssize_t ret;
 
@@ -168,7 +195,7 @@ static ssize_t rwl_splice_read(struct file *file, loff_t *ppos,
  */
 static loff_t rwl_llseek(struct file *file, loff_t offset, int whence)
 {
-	struct file *realfile = file->private_data;
+	struct file *realfile = rwl_real_file(file);
 	loff_t ret;
 
 	if (whence == SEEK_CUR && offset == 0)
@@ -183,7 +210,7 @@ static loff_t rwl_llseek(struct file *file, loff_t offset, int whence)
 /* The mapping is the real file's: faults fill and share its page cache. */
 static int rwl_mmap(struct file *file, struct vm_area_struct *vma)
 {
-	struct file *realfile = file->private_data;
+	struct file *realfile = rwl_real_file(file);
 	const struct cred *old_cred;
 	int ret;
 
@@ -203,7 +230,7 @@ static int rwl_fsync(struct file *file, loff_t start, loff_t end, int datasync)
 	int ret;
 
 	old_cred = rwl_override_creds(file_inode(file)->i_sb);
-	ret = vfs_fsync_range(file->private_data, start, end, datasync);
+	ret = vfs_fsync_range(rwl_real_file(file), start, end, datasync);
 	revert_creds(old_cred);
 	return ret;
 }
@@ -211,7 +238,7 @@ static int rwl_fsync(struct file *file, loff_t start, loff_t end, int datasync)
 static int rwl_fadvise(struct file *file, loff_t offset, loff_t len,
 		       int advice)
 {
-	return vfs_fadvise(file->private_data, offset, len, advice);
+	return vfs_fadvise(rwl_real_file(file), offset, len, advice);
 }
 
 const struct file_operations rwl_file_operations = {

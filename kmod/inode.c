@@ -36,9 +36,13 @@ static int rwl_permission(rwl_idmap_t *idmap, struct inode *inode, int mask)
 	int err;
 
 	/* Like a read-only filesystem, before any other answer. */
-	if ((mask & MAY_WRITE) && !READ_ONCE(RWL_I(inode)->in_rule) &&
-	    !special_file(inode->i_mode))
-		return -EROFS;
+	if ((mask & MAY_WRITE) && !special_file(inode->i_mode)) {
+		err = rwl_inode_in_rule(inode, mask & MAY_NOT_BLOCK);
+		if (err < 0)
+			return err;
+		if (!err)
+			return -EROFS;
+	}
 	err = generic_permission(RWL_NOP_IDMAP, inode, mask);
 	if (err)
 		return err;
@@ -79,7 +83,7 @@ static int rwl_setattr(rwl_idmap_t *idmap, struct dentry *dentry,
 	if (err)
 		return err;
 	if (attr->ia_valid & ATTR_SIZE) {
-		err = rwl_charge_size(inode, RWL_E(dentry)->rule,
+		err = rwl_charge_size(inode, rwl_rule_of(dentry),
 				      attr->ia_size);
 		if (err)
 			goto out_settle;

@@ -117,6 +117,8 @@ static int rwl_d_revalidate(struct dentry *dentry, unsigned int flags)
 
 	if (!entry)
 		return 1;
+	if (rwl_entry_reset_stale(dentry))
+		return 0;
 	inode = d_inode_rcu(dentry);
 	if (!inode) {
 		parent = READ_ONCE(dentry->d_parent);
@@ -289,14 +291,13 @@ bool rwl_lower_has_name(const struct dentry *parent, const struct qstr *name)
 
 /* @stamp was taken before the layers were asked, so no change slips by. */
 static struct dentry *rwl_lookup_negative(struct dentry *dentry,
-					  const struct rwl_entry *parent,
 					  u64 stamp, bool sure)
 {
 	struct rwl_entry *entry = rwl_entry_alloc(0);
 
 	if (!entry)
 		return ERR_PTR(-ENOMEM);
-	rwl_entry_set_rule(entry, parent, &dentry->d_name);
+	rwl_entry_set_place(dentry, entry, &dentry->d_name);
 	entry->lower_stamp = stamp;
 	entry->stamp_sure = sure;
 	dentry->d_fsdata = entry;
@@ -329,7 +330,7 @@ struct dentry *rwl_lookup(struct inode *dir, struct dentry *dentry,
 	entry = rwl_entry_alloc(parent->num);
 	if (!entry)
 		return ERR_PTR(-ENOMEM);
-	rwl_entry_set_rule(entry, parent, &dentry->d_name);
+	rwl_entry_set_place(dentry, entry, &dentry->d_name);
 
 	old_cred = rwl_override_creds(sb);
 	upper = rwl_lookup_upper_layer(rwl_i_upper(dir), &dentry->d_name,
@@ -338,7 +339,7 @@ struct dentry *rwl_lookup(struct inode *dir, struct dentry *dentry,
 	if (IS_ERR(upper))
 		goto out_revert;
 	hide = whiteout ||
-	       (upper && d_is_dir(upper) && rwl_rule_hides_lower(entry));
+	       (upper && d_is_dir(upper) && entry->hides_lower);
 	if (upper && d_is_dir(upper) && !hide) {
 		struct path upath = {
 			.mnt = RWL_FS(sb)->upper.mnt, .dentry = upper,
@@ -352,6 +353,8 @@ struct dentry *rwl_lookup(struct inode *dir, struct dentry *dentry,
 		n = rwl_lookup_lowers(parent, &dentry->d_name, upper,
 				      has_origin, entry->stack);
 		err = n;
+		if (n == -ESTALE)
+			rwl_event_path(dentry, RWLAYER_EVENT_LOWER_STALE, n);
 		if (n < 0)
 			goto out_revert;
 	}
@@ -360,7 +363,7 @@ struct dentry *rwl_lookup(struct inode *dir, struct dentry *dentry,
 
 	if (!upper && !n) {
 		rwl_entry_free(entry);
-		return rwl_lookup_negative(dentry, parent, stamp, sure);
+		return rwl_lookup_negative(dentry, stamp, sure);
 	}
 
 	inode = rwl_get_inode(sb, upper, n ? &entry->stack[0] : NULL,
@@ -370,10 +373,9 @@ struct dentry *rwl_lookup(struct inode *dir, struct dentry *dentry,
 		rwl_entry_free(entry);
 		return ERR_CAST(inode);
 	}
-	if (rwl_entry_may_change(entry))
-		WRITE_ONCE(RWL_I(inode)->in_rule, true);
-	rwl_inherit_charge(inode, entry->rule);
+	rwl_inherit_charge(inode, entry->place.rule);
 	dentry->d_fsdata = entry;
+	rwl_inode_set_in_rule(inode, dentry);
 	return d_splice_alias(inode, dentry);
 
 out_revert:

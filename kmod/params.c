@@ -41,6 +41,7 @@ static const char *const rwl_help[] = {
 	"KIND: union (writes copy up), empty (starts empty), file (one name)",
 	"BYTES: K M G T suffixes; COUNT: k m suffixes; outside rules: EROFS",
 	"no rule= with upper=: the whole mount is writable",
+	"rule=none: nothing writable until rules come over netlink (overlayctl)",
 };
 
 /*
@@ -192,37 +193,33 @@ static int rwl_set_dir(struct fs_context *fc, struct fs_parameter *param,
 
 /*
  * A rule path is absolute and normalized, so that it names exactly one
- * chain of components.
+ * chain of components.  Returns what is wrong with it, or NULL.
  */
-static int rwl_check_rule_path(struct fs_context *fc, const char *spec,
-			       const char *path)
+const char *rwl_rule_path_problem(const char *path)
 {
 	const char *c = path, *end;
 	size_t len;
 
 	if (*path != '/')
-		return invalfc(fc, "rule=%s: the path must be absolute", spec);
+		return "the path must be absolute";
 	if (strlen(path) >= PATH_MAX)
-		return invalfc(fc, "rule=%s: the path is too long", spec);
+		return "the path is too long";
 	if (!strcmp(path, "/"))
-		return 0;
+		return NULL;
 	while (*c == '/') {
 		c++;
 		end = strchrnul(c, '/');
 		len = end - c;
 		if (!len)
-			return invalfc(fc, "rule=%s: empty path component (// or a trailing /)",
-				      spec);
+			return "empty path component (// or a trailing /)";
 		if ((len == 1 && c[0] == '.') ||
 		    (len == 2 && c[0] == '.' && c[1] == '.'))
-			return invalfc(fc, "rule=%s: . and .. are not allowed in a rule path",
-				      spec);
+			return ". and .. are not allowed in a rule path";
 		if (len > NAME_MAX)
-			return invalfc(fc, "rule=%s: a path component is longer than %d",
-				      spec, NAME_MAX);
+			return "a path component is longer than NAME_MAX (255)";
 		c = end;
 	}
-	return 0;
+	return NULL;
 }
 
 static int rwl_parse_kind(struct fs_context *fc, const char *spec,
@@ -308,12 +305,13 @@ static int rwl_parse_rule(struct fs_context *fc, const char *spec, char *text,
 			  struct rwl_rule_spec *rule)
 {
 	char *cursor = text, *path, *kind, *opt;
+	const char *problem;
 	int err;
 
 	path = rwl_next_field(&cursor);
-	err = rwl_check_rule_path(fc, spec, path);
-	if (err)
-		return err;
+	problem = rwl_rule_path_problem(path);
+	if (problem)
+		return invalfc(fc, "rule=%s: %s", spec, problem);
 	kind = rwl_next_field(&cursor);
 	err = rwl_parse_kind(fc, spec, kind ?: "", &rule->kind);
 	if (err)
@@ -338,6 +336,14 @@ static int rwl_add_rule(struct fs_context *fc, struct fs_parameter *param)
 	char *text;
 	int err;
 
+	if (!strcmp(param->string, "none")) {
+		if (ctx->num_rules)
+			return invalfc(fc, "rule=none: there are other rule= options");
+		ctx->no_rules = true;
+		return 0;
+	}
+	if (ctx->no_rules)
+		return invalfc(fc, "rule=%s: rule=none was given before", param->string);
 	if (ctx->num_rules == RWL_MAX_RULES)
 		return invalfc(fc, "rule=%s: too many rules (at most %d)",
 			      param->string, RWL_MAX_RULES);

@@ -1,20 +1,23 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * The rule table: which parts of the tree are writable, how, and what
- * they have used of the upper.
+ * The rule table: which parts of the tree are writable and how.
  *
- * Rules form a tree of path components.  Every union dentry points at its
- * node in that tree (or at none, below the last rule path), so lookup
- * finds a child's rule from its parent in one step and no path is ever
- * rebuilt from dentries.
+ * Rules form a tree of path components.  Every union dentry caches its
+ * place in that tree (its node, or none below the last rule path), so
+ * lookup finds a child's rule from its parent in one step and no path is
+ * ever rebuilt from dentries.
+ *
+ * The table changes at run time (netlink).  A change builds a new tree,
+ * publishes it with a new generation and frees the old one after a grace
+ * period; cached places of an older generation are recomputed, parents
+ * first, the next time someone asks (rwl_place()).  So a rule added over
+ * a subtree that is in the dcache takes effect at once, without dropping
+ * a single dentry, and mounts on directories inside it stay where they
+ * are.
  */
 #include <linux/slab.h>
-#include <linux/statfs.h>
 
 #include "rwlayer.h"
-
-/* Usage is charged in pages: a file of 1 byte costs 4 KiB. */
-#define RWL_CHARGE_UNIT		4096
 
 static struct rwl_rule_node *rwl_node_child(const struct rwl_rule_node *node,
 					    const char *name, unsigned int len)
@@ -76,260 +79,389 @@ static struct rwl_rule_node *rwl_node_insert(struct rwl_rule_node *root,
 	return node;
 }
 
-static void rwl_rule_init(struct rwl_rule *rule, struct rwl_rule_spec *spec)
+static const char *rwl_rule_path_locked(struct rwl_fs *ofs,
+					const struct rwl_rule *rule)
 {
-	rule->path = spec->path;
+	return rcu_dereference_protected(rule->path,
+					 lockdep_is_held(&ofs->rules_lock));
+}
+
+/* A tree of the active rules; the caller holds rules_lock. */
+static struct rwl_rule_node *rwl_tree_build(struct rwl_fs *ofs)
+{
+	struct rwl_rule_node *root, *node;
+	struct rwl_rule *rule;
+	unsigned int i;
+
+	root = rwl_node_alloc("", 0);
+	if (!root)
+		return NULL;
+	for (i = 0; i < RWL_MAX_RULES; i++) {
+		rule = ofs->rules[i];
+		if (!rule || !rule->active)
+			continue;
+		node = rwl_node_insert(root, rwl_rule_path_locked(ofs, rule));
+		if (!node) {
+			rwl_node_free(root);
+			return NULL;
+		}
+		node->rule = rule;
+	}
+	return root;
+}
+
+/*
+ * Make the active rules the table every lookup sees.  Places cached in
+ * the old generation are recomputed when next used; the old tree goes
+ * once no RCU reader can be following it.
+ */
+static int rwl_tree_publish(struct rwl_fs *ofs)
+{
+	struct rwl_rule_node *root, *old;
+
+	root = rwl_tree_build(ofs);
+	if (!root)
+		return -ENOMEM;
+	write_seqlock(&ofs->place_lock);
+	old = rcu_dereference_protected(ofs->rule_root,
+					lockdep_is_held(&ofs->rules_lock));
+	rcu_assign_pointer(ofs->rule_root, root);
+	ofs->rule_gen++;
+	write_sequnlock(&ofs->place_lock);
+	if (old) {
+		synchronize_rcu();
+		rwl_node_free(old);
+	}
+	return 0;
+}
+
+/* Fill a free slot (allocated on first use, reused after a delete). */
+static struct rwl_rule *rwl_slot_fill(struct rwl_fs *ofs,
+				      struct rwl_rule_spec *spec)
+{
+	struct rwl_rule *rule = NULL;
+	char *old;
+	unsigned int i;
+
+	for (i = 0; i < RWL_MAX_RULES; i++) {
+		if (!ofs->rules[i] || !ofs->rules[i]->active)
+			break;
+	}
+	if (i == RWL_MAX_RULES)
+		return ERR_PTR(-ENOSPC);
+	if (!ofs->rules[i]) {
+		ofs->rules[i] = kzalloc(sizeof(*rule), GFP_KERNEL);
+		if (!ofs->rules[i])
+			return ERR_PTR(-ENOMEM);
+	}
+	rule = ofs->rules[i];
+	old = rcu_dereference_protected(rule->path,
+					lockdep_is_held(&ofs->rules_lock));
+	rcu_assign_pointer(rule->path, spec->path);
 	spec->path = NULL;
+	if (old) {
+		/* Events may be printing the old path under RCU. */
+		synchronize_rcu();
+		kfree(old);
+	}
 	rule->kind = spec->kind;
-	rule->max_bytes = spec->max_bytes;
-	rule->max_inodes = spec->max_inodes;
+	rule->owner = spec->owner;
+	WRITE_ONCE(rule->max_bytes, spec->max_bytes);
+	WRITE_ONCE(rule->max_inodes, spec->max_inodes);
+	WRITE_ONCE(rule->warn, spec->warn);
+	rule->warned = 0;
 	atomic64_set(&rule->bytes, 0);
 	atomic64_set(&rule->inodes, 0);
+	atomic64_set(&rule->copy_ups, 0);
+	atomic64_set(&rule->copy_up_bytes, 0);
+	atomic64_set(&rule->whiteouts, 0);
+	atomic64_set(&rule->errors, 0);
+	atomic_set(&rule->open_files, 0);
+	rule->ofs = ofs;
+	rule->active = true;
+	return rule;
 }
 
 /*
  * Take the rules over from the mount context.  An upper without rules is
- * one union rule for the whole tree.
+ * one union rule for the whole tree, unless rule=none.
  */
 int rwl_rules_build(struct fs_context *fc, struct rwl_fs *ofs)
 {
 	struct rwl_fs_context *ctx = fc->fs_private;
 	struct rwl_rule_spec whole = { .kind = RWL_RULE_UNION };
-	struct rwl_rule_spec *specs = ctx->rules;
-	unsigned int i, num = ctx->num_rules;
-	struct rwl_rule_node *node;
+	struct rwl_rule *rule;
+	unsigned int i;
+	int err = 0;
 
-	ofs->rule_root = rwl_node_alloc("", 0);
-	if (!ofs->rule_root)
-		return -ENOMEM;
-	if (!ofs->upper.mnt)
-		return 0;
-
-	if (!num) {
+	mutex_init(&ofs->rules_lock);
+	seqlock_init(&ofs->place_lock);
+	mutex_lock(&ofs->rules_lock);
+	if (ofs->upper.mnt && !ctx->num_rules && !ctx->no_rules) {
 		whole.path = kstrdup("/", GFP_KERNEL);
-		if (!whole.path)
-			return -ENOMEM;
-		specs = &whole;
-		num = 1;
+		rule = whole.path ? rwl_slot_fill(ofs, &whole) : ERR_PTR(-ENOMEM);
+		err = PTR_ERR_OR_ZERO(rule);
+		kfree(whole.path);	/* NULL once the slot took it */
 		ofs->rules_implicit = true;
 	}
-	ofs->rules = kcalloc(num, sizeof(*ofs->rules), GFP_KERNEL);
-	if (!ofs->rules) {
-		kfree(whole.path);
-		return -ENOMEM;
+	for (i = 0; !err && ofs->upper.mnt && i < ctx->num_rules; i++) {
+		rule = rwl_slot_fill(ofs, &ctx->rules[i]);
+		err = PTR_ERR_OR_ZERO(rule);
 	}
-	for (i = 0; i < num; i++) {
-		node = rwl_node_insert(ofs->rule_root, specs[i].path);
-		if (!node)
-			return -ENOMEM;
-		rwl_rule_init(&ofs->rules[i], &specs[i]);
-		ofs->num_rules++;
-		node->rule = &ofs->rules[i];
-	}
-	return 0;
+	if (!err)
+		err = rwl_tree_publish(ofs);
+	mutex_unlock(&ofs->rules_lock);
+	return err;
 }
 
 void rwl_rules_free(struct rwl_fs *ofs)
 {
 	unsigned int i;
 
-	for (i = 0; i < ofs->num_rules; i++)
-		kfree(ofs->rules[i].path);
-	kfree(ofs->rules);
-	rwl_node_free(ofs->rule_root);
+	for (i = 0; i < RWL_MAX_RULES; i++) {
+		if (!ofs->rules[i])
+			continue;
+		kfree(rcu_dereference_raw(ofs->rules[i]->path));
+		kfree(ofs->rules[i]);
+	}
+	/* No reader is left: the superblock is gone. */
+	rwl_node_free(rcu_dereference_raw(ofs->rule_root));
 }
 
 /*
  * The rule of a name is the rule ending at its node, else what its parent
  * hands down; a file rule covers its own name only.
  */
-void rwl_entry_set_rule(struct rwl_entry *entry,
-			const struct rwl_entry *parent,
-			const struct qstr *name)
+static void rwl_place_child(const struct rwl_place *parent,
+			    const char *name, unsigned int len,
+			    struct rwl_place *place)
 {
-	const struct rwl_rule_node *node = NULL;
 	struct rwl_rule *own;
 
-	if (parent && parent->node)
-		node = rwl_node_child(parent->node, name->name, name->len);
-	entry->node = node;
-	own = node ? node->rule : NULL;
-	entry->rule = own ?: (parent ? parent->dir_rule : NULL);
-	entry->dir_rule = own && own->kind != RWL_RULE_FILE ?
-			  own : (parent ? parent->dir_rule : NULL);
+	place->node = parent->node ?
+		      rwl_node_child(parent->node, name, len) : NULL;
+	own = place->node ? place->node->rule : NULL;
+	place->rule = own ?: parent->dir_rule;
+	place->dir_rule = own && own->kind != RWL_RULE_FILE ?
+			  own : parent->dir_rule;
+}
+
+static void rwl_place_root(const struct rwl_rule_node *root,
+			   struct rwl_place *place)
+{
+	place->node = root;
+	place->rule = root->rule;
+	place->dir_rule = root->rule;
+}
+
+/*
+ * Bring the places of @dentry and its ancestors up to the current
+ * generation, topmost stale one first.  Rare (after a table change), so
+ * one lock for all of them is enough.  Walking up needs no references:
+ * @dentry pins its ancestors, and RCU keeps a parent that a concurrent
+ * rename lets go of.
+ */
+static void rwl_place_refresh(const struct dentry *dentry)
+{
+	struct rwl_fs *ofs = RWL_FS(dentry->d_sb);
+	const struct rwl_rule_node *root;
+	const struct dentry *d, *parent;
+	struct rwl_entry *entry;
+	struct rwl_place place;
+	unsigned int gen;
+
+	rcu_read_lock();
+	write_seqlock(&ofs->place_lock);
+	gen = ofs->rule_gen;
+	root = rcu_dereference(ofs->rule_root);
+	while (RWL_E(dentry)->place_gen != gen) {
+		d = dentry;
+		for (;;) {
+			parent = READ_ONCE(d->d_parent);
+			if (d == parent || RWL_E(parent)->place_gen == gen)
+				break;
+			d = parent;
+		}
+		entry = RWL_E(d);
+		if (d == parent) {
+			rwl_place_root(root, &place);
+		} else {
+			spin_lock(&((struct dentry *)d)->d_lock);
+			rwl_place_child(&RWL_E(parent)->place, d->d_name.name,
+					d->d_name.len, &place);
+			spin_unlock(&((struct dentry *)d)->d_lock);
+		}
+		entry->place = place;
+		entry->place_gen = gen;
+	}
+	write_sequnlock(&ofs->place_lock);
+	rcu_read_unlock();
+}
+
+/*
+ * Where @dentry sits in the current rule table.  Callers that follow
+ * place->node hold rcu_read_lock(); the rules themselves stay valid.
+ */
+void rwl_place(const struct dentry *dentry, struct rwl_place *place)
+{
+	struct rwl_fs *ofs = RWL_FS(dentry->d_sb);
+	const struct rwl_entry *entry = RWL_E(dentry);
+	unsigned int seq;
+	bool fresh;
+
+	for (;;) {
+		seq = read_seqbegin(&ofs->place_lock);
+		*place = entry->place;
+		fresh = entry->place_gen == ofs->rule_gen;
+		if (read_seqretry(&ofs->place_lock, seq))
+			continue;
+		if (fresh)
+			return;
+		rwl_place_refresh(dentry);
+	}
+}
+
+struct rwl_rule *rwl_rule_of(const struct dentry *dentry)
+{
+	struct rwl_place place;
+
+	rwl_place(dentry, &place);
+	return place.rule;
+}
+
+/*
+ * The place of a new child of @dentry's parent, and what it was born
+ * under: a reset of that rule makes the dentry stale.
+ */
+void rwl_entry_set_place(struct dentry *dentry, struct rwl_entry *entry,
+			 const struct qstr *name)
+{
+	struct rwl_fs *ofs = RWL_FS(dentry->d_sb);
+	const struct rwl_entry *pe = RWL_E(dentry->d_parent);
+	struct rwl_place parent;
+	unsigned int seq;
+	bool fresh;
+
+	rcu_read_lock();
+	do {
+		/* Brings the parent up to date, then re-read it consistently. */
+		rwl_place(dentry->d_parent, &parent);
+		seq = read_seqbegin(&ofs->place_lock);
+		parent = pe->place;
+		fresh = pe->place_gen == ofs->rule_gen;
+		rwl_place_child(&parent, name->name, name->len, &entry->place);
+		entry->place_gen = pe->place_gen;
+	} while (read_seqretry(&ofs->place_lock, seq) || !fresh);
+	entry->hides_lower = entry->place.node && entry->place.rule &&
+			     entry->place.node->rule == entry->place.rule &&
+			     entry->place.rule->kind == RWL_RULE_EMPTY;
+	rcu_read_unlock();
+	entry->born_resets = atomic_read(&ofs->resets);
+}
+
+void rwl_root_set_place(struct super_block *sb, struct rwl_entry *entry)
+{
+	struct rwl_fs *ofs = RWL_FS(sb);
+
+	rcu_read_lock();
+	rwl_place_root(rcu_dereference(ofs->rule_root), &entry->place);
+	entry->place_gen = ofs->rule_gen;
+	rcu_read_unlock();
+}
+
+/*
+ * Did a reset take away what this dentry shows?  An upper copy that went
+ * marks its inode stale; an absent name may exist in a lower again.  A
+ * mountpoint stays: dropping it would take the mount along (d_invalidate).
+ */
+bool rwl_entry_reset_stale(const struct dentry *dentry)
+{
+	struct inode *inode = d_inode_rcu(dentry);
+
+	if (d_mountpoint(dentry))
+		return false;
+	if (inode)
+		return READ_ONCE(RWL_I(inode)->stale);
+	return RWL_E(dentry)->born_resets !=
+	       atomic_read(&RWL_FS(dentry->d_sb)->resets);
 }
 
 /*
  * May anything under this name change: the name itself, or (for a
  * directory on the way to a rule) names inside it?
  */
-bool rwl_entry_may_change(const struct rwl_entry *entry)
+bool rwl_may_change(const struct dentry *dentry)
 {
-	return entry->rule || (entry->node && entry->node->children);
+	struct rwl_place place;
+	bool ret;
+
+	rcu_read_lock();
+	rwl_place(dentry, &place);
+	ret = place.rule || (place.node && place.node->children);
+	rcu_read_unlock();
+	return ret;
 }
 
-/* The root of an "empty" rule shows its upper directory alone. */
-bool rwl_rule_hides_lower(const struct rwl_entry *entry)
+/* The root of a directory rule stays where the rule table says it is. */
+bool rwl_is_rule_root(const struct dentry *dentry)
 {
-	return entry->node && entry->node->rule &&
-	       entry->node->rule->kind == RWL_RULE_EMPTY;
+	struct rwl_place place;
+	bool ret;
+
+	rcu_read_lock();
+	rwl_place(dentry, &place);
+	ret = place.node && place.node->rule &&
+	      place.node->rule->kind != RWL_RULE_FILE;
+	rcu_read_unlock();
+	return ret;
 }
 
-static int rwl_charge_one(atomic64_t *used, u64 max, u64 amount)
+/* Is a rule path at or below this name (it must not move)? */
+bool rwl_has_rule_below(const struct dentry *dentry)
 {
-	u64 now;
+	struct rwl_place place;
 
-	if (!amount)
-		return 0;
-	now = atomic64_add_return(amount, used);
-	if (max && now > max) {
-		atomic64_sub(amount, used);
-		return -ENOSPC;
-	}
-	return 0;
-}
-
-int rwl_charge(struct rwl_rule *rule, u64 bytes, u64 inodes)
-{
-	int err;
-
-	if (!rule)
-		return 0;
-	err = rwl_charge_one(&rule->inodes, rule->max_inodes, inodes);
-	if (err)
-		return err;
-	err = rwl_charge_one(&rule->bytes, rule->max_bytes, bytes);
-	if (err)
-		atomic64_sub(inodes, &rule->inodes);
-	return err;
-}
-
-/* Would @bytes and @inodes more still fit? */
-int rwl_rule_room(const struct rwl_rule *rule, u64 bytes, u64 inodes)
-{
-	if (!rule)
-		return 0;
-	if (rule->max_inodes &&
-	    atomic64_read(&rule->inodes) + inodes > rule->max_inodes)
-		return -ENOSPC;
-	if (rule->max_bytes &&
-	    atomic64_read(&rule->bytes) + bytes > rule->max_bytes)
-		return -ENOSPC;
-	return 0;
-}
-
-void rwl_uncharge(struct rwl_rule *rule, u64 bytes, u64 inodes)
-{
-	if (!rule)
-		return;
-	atomic64_sub(bytes, &rule->bytes);
-	atomic64_sub(inodes, &rule->inodes);
-}
-
-static u64 rwl_size_charge(loff_t size)
-{
-	return round_up((u64)max_t(loff_t, size, 0), RWL_CHARGE_UNIT);
+	rwl_place(dentry, &place);
+	return place.node;
 }
 
 /*
- * Make sure the upper copy of a regular file may grow to @size before it
- * does, so that a write over the limit fails whole.  Callers hold the
- * union inode's lock.
+ * Union inodes remember whether writes may be allowed (permission() has
+ * no dentry); a table change makes them ask one of their names again.
  */
-int rwl_charge_size(struct inode *inode, struct rwl_rule *rule, loff_t size)
+void rwl_inode_set_in_rule(struct inode *inode, const struct dentry *dentry)
 {
 	struct rwl_inode *oi = RWL_I(inode);
-	u64 want = rwl_size_charge(size);
-	int err = 0;
+	unsigned int gen = READ_ONCE(RWL_FS(inode->i_sb)->rule_gen);
+	bool may = rwl_may_change(dentry);
 
-	mutex_lock(&oi->lock);
-	if (!oi->charged_rule)
-		oi->charged_rule = rule;
-	if (want > oi->charged_bytes) {
-		err = rwl_charge(oi->charged_rule, want - oi->charged_bytes, 0);
-		if (!err)
-			oi->charged_bytes = want;
-	}
-	mutex_unlock(&oi->lock);
-	return err;
-}
-
-/* After a write or truncate: charge what the upper file really holds. */
-void rwl_settle_size(struct inode *inode)
-{
-	struct rwl_inode *oi = RWL_I(inode);
-	struct dentry *upper = rwl_i_upper(inode);
-	u64 want;
-
-	if (!upper || !d_is_reg(upper))
+	/* Hard links: one writable name is enough. */
+	if (READ_ONCE(oi->in_rule_gen) == gen && READ_ONCE(oi->in_rule))
 		return;
-	want = rwl_size_charge(i_size_read(d_inode(upper)));
-	mutex_lock(&oi->lock);
-	if (oi->charged_rule && want != oi->charged_bytes) {
-		if (want > oi->charged_bytes)
-			atomic64_add(want - oi->charged_bytes,
-				     &oi->charged_rule->bytes);
-		else
-			atomic64_sub(oi->charged_bytes - want,
-				     &oi->charged_rule->bytes);
-		oi->charged_bytes = want;
-	}
-	mutex_unlock(&oi->lock);
+	WRITE_ONCE(oi->in_rule, may);
+	/* Publishes @in_rule; pairs with rwl_inode_in_rule(). */
+	smp_store_release(&oi->in_rule_gen, gen);
 }
 
-/*
- * A union inode goes away.  If its upper copy has no name left, give
- * back what the copy held: an unlinked file that was still open is paid
- * for until its last close, as on any filesystem.
- */
-void rwl_uncharge_inode(struct inode *inode)
+/* Returns whether writes may be allowed, or -ECHILD under RCU walk. */
+int rwl_inode_in_rule(struct inode *inode, bool rcu)
 {
 	struct rwl_inode *oi = RWL_I(inode);
-	struct dentry *upper = oi->__upper;
+	struct dentry *alias;
 
-	if (upper && oi->charged_rule && !d_inode(upper)->i_nlink)
-		rwl_uncharge(oi->charged_rule, oi->charged_bytes, 1);
-}
-
-/*
- * A union inode made for an upper copy that already exists takes over
- * what the rule was charged for it when it was made.
- */
-void rwl_inherit_charge(struct inode *inode, struct rwl_rule *rule)
-{
-	struct rwl_inode *oi = RWL_I(inode);
-	struct dentry *upper = rwl_i_upper(inode);
-
-	if (!upper || !rule)
-		return;
-	mutex_lock(&oi->lock);
-	if (!oi->charged_rule) {
-		oi->charged_rule = rule;
-		oi->charged_bytes = d_is_reg(upper) ?
-			rwl_size_charge(i_size_read(d_inode(upper))) : 0;
-	}
-	mutex_unlock(&oi->lock);
-}
-
-/* A limited rule looks like a filesystem of its limit's size. */
-void rwl_rule_statfs(const struct rwl_rule *rule, struct kstatfs *buf)
-{
-	u64 used, blocks;
-
-	if (rule->max_bytes) {
-		used = atomic64_read(&rule->bytes);
-		blocks = DIV_ROUND_UP(rule->max_bytes, buf->f_bsize);
-		buf->f_blocks = blocks;
-		used = min(blocks, DIV_ROUND_UP(used, buf->f_bsize));
-		buf->f_bfree = min_t(u64, buf->f_bfree, blocks - used);
-		buf->f_bavail = min_t(u64, buf->f_bavail, blocks - used);
-	}
-	if (rule->max_inodes) {
-		used = min_t(u64, atomic64_read(&rule->inodes),
-			     rule->max_inodes);
-		buf->f_files = rule->max_inodes;
-		buf->f_ffree = rule->max_inodes - used;
-	}
+	/* Pairs with rwl_inode_set_in_rule(): @in_rule is of that table. */
+	if (smp_load_acquire(&oi->in_rule_gen) ==
+	    READ_ONCE(RWL_FS(inode->i_sb)->rule_gen))
+		return READ_ONCE(oi->in_rule);
+	if (rcu)
+		return -ECHILD;
+	alias = d_find_alias(inode);
+	/* No name to ask: let the operation itself decide (rwl_may_write). */
+	if (!alias)
+		return true;
+	rwl_inode_set_in_rule(inode, alias);
+	dput(alias);
+	return READ_ONCE(oi->in_rule);
 }
 
 /* Look one component up through the union itself, as a path walk would. */
@@ -339,15 +471,52 @@ static struct dentry *rwl_rule_step(struct dentry *dir, const char *name,
 	return lookup_one_len_unlocked(name, dir, len);
 }
 
+/* The owner and mode an "empty" rule asked for, set through the union. */
+static int rwl_apply_owner(struct dentry *dir, const struct rwl_dir_owner *owner)
+{
+	struct iattr attr = {};
+	int err;
+
+	if (owner->has_mode) {
+		attr.ia_valid |= ATTR_MODE;
+		attr.ia_mode = S_IFDIR | owner->mode;
+	}
+	if (owner->has_uid) {
+		attr.ia_valid |= ATTR_UID;
+		attr.ia_uid = owner->uid;
+	}
+	if (owner->has_gid) {
+		attr.ia_valid |= ATTR_GID;
+		attr.ia_gid = owner->gid;
+	}
+	if (!attr.ia_valid)
+		return 0;
+	inode_lock(d_inode(dir));
+	err = notify_change(RWL_NOP_IDMAP, dir, &attr, NULL);
+	inode_unlock(d_inode(dir));
+	return err;
+}
+
+static int rwl_mkdir_step(struct dentry *dir, struct dentry *child)
+{
+	int err;
+
+	inode_lock_nested(d_inode(dir), I_MUTEX_PARENT);
+	err = vfs_mkdir(RWL_NOP_IDMAP, d_inode(dir), child, 0755);
+	inode_unlock(d_inode(dir));
+	return err;
+}
+
 /*
  * Give the root of an "empty" rule its upper directory, copied up from
  * the lower (owner, mode, times) or made fresh, and mark it opaque.  The
  * dentry is dropped so that the next lookup shows the upper alone.
  */
-static int rwl_prepare_empty(struct super_block *sb, struct rwl_rule *rule)
+static int rwl_prepare_empty(struct super_block *sb, struct rwl_rule *rule,
+			     const char *path, struct netlink_ext_ack *extack)
 {
 	struct dentry *dir = dget(sb->s_root), *child;
-	const char *c = rule->path, *end;
+	const char *c = path, *end;
 	int err = 0;
 
 	while (*c == '/' && c[1]) {
@@ -358,11 +527,8 @@ static int rwl_prepare_empty(struct super_block *sb, struct rwl_rule *rule)
 			err = PTR_ERR(child);
 			goto out;
 		}
-		if (*end && d_is_negative(child)) {
-			inode_lock_nested(d_inode(dir), I_MUTEX_PARENT);
-			err = vfs_mkdir(RWL_NOP_IDMAP, d_inode(dir), child, 0755);
-			inode_unlock(d_inode(dir));
-		}
+		if (*end && d_is_negative(child))
+			err = rwl_mkdir_step(dir, child);
 		dput(dir);
 		dir = child;
 		if (err)
@@ -373,37 +539,125 @@ static int rwl_prepare_empty(struct super_block *sb, struct rwl_rule *rule)
 	err = -ENOTDIR;
 	if (d_is_positive(dir) && !d_is_dir(dir))
 		goto out;
-	if (d_is_negative(dir)) {
-		inode_lock_nested(d_inode(dir->d_parent), I_MUTEX_PARENT);
-		err = vfs_mkdir(RWL_NOP_IDMAP, d_inode(dir->d_parent), dir,
-				0755);
-		inode_unlock(d_inode(dir->d_parent));
-	} else {
+	err = -EBUSY;
+	if (d_mountpoint(dir))
+		goto out;
+	if (d_is_negative(dir))
+		err = rwl_mkdir_step(dir->d_parent, dir);
+	else
 		err = rwl_copy_up(dir);
-	}
 	if (!err && d_is_positive(dir))
 		err = rwl_set_opaque(sb, rwl_upper(dir));
+	if (!err)
+		err = rwl_apply_owner(dir, &rule->owner);
 	d_drop(dir);
 out:
 	dput(dir);
+	if (err == -EBUSY)
+		NL_SET_ERR_MSG(extack, "a filesystem is mounted on the rule's directory");
+	else if (err == -ENOTDIR)
+		NL_SET_ERR_MSG(extack, "an empty rule's path is a file in the union");
+	else if (err)
+		NL_SET_ERR_MSG(extack, "cannot make the empty rule's directory in the upper");
 	if (err)
 		pr_err("rule=%s: cannot prepare the empty directory (%pe)\n",
-		       rule->path, ERR_PTR(err));
+		       path, ERR_PTR(err));
 	return err;
 }
 
 int rwl_rules_prepare(struct super_block *sb)
 {
 	struct rwl_fs *ofs = RWL_FS(sb);
+	struct rwl_rule *rule;
 	unsigned int i;
+	int err = 0;
+
+	mutex_lock(&ofs->rules_lock);
+	for (i = 0; !err && i < RWL_MAX_RULES; i++) {
+		rule = ofs->rules[i];
+		if (rule && rule->active && rule->kind == RWL_RULE_EMPTY)
+			err = rwl_prepare_empty(sb, rule,
+						rwl_rule_path_locked(ofs, rule),
+						NULL);
+	}
+	mutex_unlock(&ofs->rules_lock);
+	return err;
+}
+
+/* The active rule for exactly @path; the caller holds rules_lock. */
+struct rwl_rule *rwl_rule_find(struct rwl_fs *ofs, const char *path)
+{
+	struct rwl_rule *rule;
+	unsigned int i;
+
+	for (i = 0; i < RWL_MAX_RULES; i++) {
+		rule = ofs->rules[i];
+		if (rule && rule->active &&
+		    !strcmp(rwl_rule_path_locked(ofs, rule), path))
+			return rule;
+	}
+	return NULL;
+}
+
+/*
+ * Add a rule at run time; the caller holds rules_lock.  An empty rule
+ * gets its directory made (and the lower's content hidden) at once; if
+ * that fails the rule goes again.
+ */
+int rwl_rule_add(struct rwl_fs *ofs, struct rwl_rule_spec *spec,
+		 struct netlink_ext_ack *extack)
+{
+	struct rwl_rule *rule;
 	int err;
 
-	for (i = 0; i < ofs->num_rules; i++) {
-		if (ofs->rules[i].kind != RWL_RULE_EMPTY)
-			continue;
-		err = rwl_prepare_empty(sb, &ofs->rules[i]);
-		if (err)
-			return err;
+	if (rwl_rule_find(ofs, spec->path)) {
+		NL_SET_ERR_MSG(extack, "that path already has a rule");
+		return -EEXIST;
 	}
+	rule = rwl_slot_fill(ofs, spec);
+	if (IS_ERR(rule)) {
+		if (PTR_ERR(rule) == -ENOSPC)
+			NL_SET_ERR_MSG(extack, "the mount has as many rules as it can hold");
+		return PTR_ERR(rule);
+	}
+	ofs->rules_implicit = false;
+	err = rwl_tree_publish(ofs);
+	if (!err && rule->kind == RWL_RULE_EMPTY)
+		err = rwl_prepare_empty(ofs->sb, rule,
+					rwl_rule_path_locked(ofs, rule), extack);
+	if (err) {
+		rule->active = false;
+		/* Without memory for a new tree the rule stays: say so. */
+		if (rwl_tree_publish(ofs))
+			rule->active = true;
+		return err;
+	}
+	rwl_event_rule(ofs, rule, RWLAYER_EVENT_RULE_ADDED);
+	return 0;
+}
+
+/*
+ * Delete a rule; the caller holds rules_lock.  What was written under it
+ * stays in the upper and visible, read-only (or under an outer rule).
+ * Open files keep charging the slot until they close.
+ */
+int rwl_rule_del(struct rwl_fs *ofs, const char *path,
+		 struct netlink_ext_ack *extack)
+{
+	struct rwl_rule *rule = rwl_rule_find(ofs, path);
+	int err;
+
+	if (!rule) {
+		NL_SET_ERR_MSG(extack, "no rule for that path");
+		return -ENOENT;
+	}
+	rule->active = false;
+	err = rwl_tree_publish(ofs);
+	if (err) {
+		rule->active = true;
+		return err;
+	}
+	ofs->rules_implicit = false;
+	rwl_event_rule(ofs, rule, RWLAYER_EVENT_RULE_REMOVED);
 	return 0;
 }

@@ -15,7 +15,11 @@
 #include <linux/fs_parser.h>
 #include <linux/mount.h>
 #include <linux/namei.h>
+#include <linux/netlink.h>
 #include <linux/path.h>
+#include <linux/seq_file.h>
+
+#include "uapi/linux/rwlayer.h"
 
 #define RWLAYER_SUPER_MAGIC	0x72776c79	/* "rwly" */
 #define RWL_MAX_LOWER		32
@@ -43,14 +47,38 @@ enum rwl_rule_kind {
 	RWL_RULE_FILE,
 };
 
-/* One writable part of the tree and what it has used of the upper. */
+/* Who owns the directory an "empty" rule makes, when not the lower's. */
+struct rwl_dir_owner {
+	bool has_mode, has_uid, has_gid;
+	umode_t mode;
+	kuid_t uid;
+	kgid_t gid;
+};
+
+/*
+ * One writable part of the tree and what it has used of the upper.
+ * Rules live in slots that are reused but never freed before the
+ * superblock: inodes and dentries may point at a rule that was deleted
+ * meanwhile.  Path, kind and owner change only under
+ * rwl_fs.rules_lock; limits and warn are read without it.
+ */
 struct rwl_rule {
-	char *path;			/* normalized, "/" for the root */
+	char __rcu *path;		/* normalized, "/" for the root */
 	enum rwl_rule_kind kind;
+	bool active;			/* false: a free slot */
+	struct rwl_dir_owner owner;	/* empty rules */
 	u64 max_bytes;			/* 0: no limit */
 	u64 max_inodes;			/* 0: no limit */
+	u8 warn;			/* percent, 0: only when full */
+	unsigned long warned;		/* RWL_WARNED_* sent, not yet cleared */
 	atomic64_t bytes;
 	atomic64_t inodes;
+	atomic64_t copy_ups;
+	atomic64_t copy_up_bytes;
+	atomic64_t whiteouts;
+	atomic64_t errors;
+	atomic_t open_files;
+	struct rwl_fs *ofs;
 };
 
 /*
@@ -77,10 +105,23 @@ struct rwl_fs {
 	char *lower_spec;		/* lower= as given, for /proc/mounts */
 	char *upper_spec;
 	char *work_spec;
-	unsigned int num_rules;
-	struct rwl_rule *rules;
+	/* rules_lock serializes changes of the table (netlink, mount). */
+	struct mutex rules_lock;
+	struct rwl_rule *rules[RWL_MAX_RULES];	/* slots, NULL until used */
 	bool rules_implicit;		/* no rule=: the whole tree */
-	struct rwl_rule_node *rule_root;
+	/*
+	 * The tree of the active rules, replaced whole by a change.
+	 * place_lock orders the replacement (and @rule_gen) against the
+	 * entries' cached places (struct rwl_place).
+	 */
+	struct rwl_rule_node __rcu *rule_root;
+	unsigned int rule_gen;
+	seqlock_t place_lock;
+	atomic_t resets;		/* rule resets: absent names may appear */
+	/* The netlink family's view: see netlink.c. */
+	struct list_head mounts_link;
+	u32 id;
+	struct super_block *sb;
 	atomic_t tmp_seq;		/* names in the work directory */
 	const struct cred *creator_cred;
 };
@@ -98,18 +139,32 @@ struct rwl_path {
 };
 
 /*
- * Per-dentry: where the name sits in the rule table and the real lower
- * dentries that make it up, topmost first.  A directory may merge
- * several; a non-directory has at most one (its origin after copy-up).
- * A negative dentry has none but still knows its rule.  Immutable once
- * the dentry is instantiated; a change below invalidates the dentry
- * (d_revalidate) and a new lookup builds a new entry.  The upper dentry
- * belongs to the inode, which is why copy-up never changes an entry.
+ * Where a name sits in the rule table.  @node points into the tree of
+ * one generation and may only be followed under rcu_read_lock() with the
+ * generation current; the rules are never freed before the superblock.
  */
-struct rwl_entry {
+struct rwl_place {
 	const struct rwl_rule_node *node;	/* NULL: below no rule path */
 	struct rwl_rule *rule;		/* NULL: read-only */
 	struct rwl_rule *dir_rule;	/* what children inherit */
+};
+
+/*
+ * Per-dentry: where the name sits in the rule table and the real lower
+ * dentries that make it up, topmost first.  A directory may merge
+ * several; a non-directory has at most one (its origin after copy-up).
+ * A negative dentry has none but still knows its rule.  The stack is
+ * immutable once the dentry is instantiated; a change below invalidates
+ * the dentry (d_revalidate) and a new lookup builds a new entry.  The
+ * place is recomputed when the rule table changed (rwl_place()).  The
+ * upper dentry belongs to the inode, which is why copy-up never changes
+ * an entry.
+ */
+struct rwl_entry {
+	struct rwl_place place;		/* read through rwl_place() */
+	unsigned int place_gen;		/* the table @place was computed in */
+	int born_resets;		/* rwl_fs.resets at lookup */
+	bool hides_lower;		/* the root of an empty rule */
 	u64 lower_stamp;		/* negative: the lowers' ctimes then */
 	bool stamp_sure;		/* ... and they tell every change */
 	struct rcu_head rcu;		/* RCU-walk d_revalidate reads it */
@@ -129,6 +184,8 @@ struct rwl_inode {
 	struct dentry *__upper;		/* set once, see rwl_i_upper() */
 	dev_t origin_dev;		/* st_dev reported for a non-dir */
 	bool in_rule;			/* writes may be allowed (EROFS if not) */
+	unsigned int in_rule_gen;	/* the rule table @in_rule is from */
+	bool stale;			/* its upper copy went in a reset */
 	struct mutex lock;		/* copy-up and usage accounting */
 	struct rwl_rule *charged_rule;	/* who pays for the upper copy */
 	u64 charged_bytes;
@@ -223,6 +280,8 @@ struct rwl_rule_spec {
 	enum rwl_rule_kind kind;
 	u64 max_bytes;
 	u64 max_inodes;
+	u8 warn;
+	struct rwl_dir_owner owner;
 };
 
 struct rwl_fs_context {
@@ -234,25 +293,52 @@ struct rwl_fs_context {
 	struct path work;
 	char *work_spec;
 	unsigned int num_rules;
+	bool no_rules;			/* rule=none */
 	struct rwl_rule_spec rules[RWL_MAX_RULES];
 };
 
 extern const struct fs_parameter_spec rwl_fs_parameters[];
 int rwl_parse_param(struct fs_context *fc, struct fs_parameter *param);
 void rwl_fs_context_release(struct rwl_fs_context *ctx);
+const char *rwl_rule_path_problem(const char *path);
 
 /* super.c */
 extern struct file_system_type rwl_fs_type;
+void rwl_show_rules(struct seq_file *m, struct rwl_fs *ofs);
+
+/* netlink.c */
+int rwl_netlink_init(void);
+void rwl_netlink_exit(void);
+void rwl_mount_register(struct rwl_fs *ofs);
+void rwl_mount_unregister(struct rwl_fs *ofs);
+void rwl_event_rule(struct rwl_fs *ofs, struct rwl_rule *rule, int event);
+void rwl_event_threshold(struct rwl_rule *rule, int limit, unsigned int pct,
+			 u64 used, u64 max);
+void rwl_event_path(const struct dentry *dentry, int event, int err);
 
 /* rules.c */
 int rwl_rules_build(struct fs_context *fc, struct rwl_fs *ofs);
 void rwl_rules_free(struct rwl_fs *ofs);
 int rwl_rules_prepare(struct super_block *sb);
-void rwl_entry_set_rule(struct rwl_entry *entry,
-			const struct rwl_entry *parent,
-			const struct qstr *name);
-bool rwl_rule_hides_lower(const struct rwl_entry *entry);
-bool rwl_entry_may_change(const struct rwl_entry *entry);
+void rwl_place(const struct dentry *dentry, struct rwl_place *place);
+struct rwl_rule *rwl_rule_of(const struct dentry *dentry);
+void rwl_entry_set_place(struct dentry *dentry, struct rwl_entry *entry,
+			 const struct qstr *name);
+void rwl_root_set_place(struct super_block *sb, struct rwl_entry *entry);
+bool rwl_may_change(const struct dentry *dentry);
+bool rwl_is_rule_root(const struct dentry *dentry);
+bool rwl_has_rule_below(const struct dentry *dentry);
+void rwl_inode_set_in_rule(struct inode *inode, const struct dentry *dentry);
+int rwl_inode_in_rule(struct inode *inode, bool rcu);
+bool rwl_entry_reset_stale(const struct dentry *dentry);
+void rwl_rule_rearm(struct rwl_rule *rule);
+int rwl_rule_add(struct rwl_fs *ofs, struct rwl_rule_spec *spec,
+		 struct netlink_ext_ack *extack);
+int rwl_rule_del(struct rwl_fs *ofs, const char *path,
+		 struct netlink_ext_ack *extack);
+int rwl_rule_reset(struct rwl_fs *ofs, struct rwl_rule *rule, bool force,
+		   struct netlink_ext_ack *extack);
+struct rwl_rule *rwl_rule_find(struct rwl_fs *ofs, const char *path);
 int rwl_charge(struct rwl_rule *rule, u64 bytes, u64 inodes);
 void rwl_uncharge(struct rwl_rule *rule, u64 bytes, u64 inodes);
 int rwl_rule_room(const struct rwl_rule *rule, u64 bytes, u64 inodes);

@@ -17,7 +17,7 @@
 static int rwl_statfs(struct dentry *dentry, struct kstatfs *buf)
 {
 	struct rwl_fs *ofs = RWL_FS(dentry->d_sb);
-	const struct rwl_rule *rule = RWL_E(dentry)->rule;
+	const struct rwl_rule *rule = rwl_rule_of(dentry);
 	struct path realpath;
 	int err;
 
@@ -42,29 +42,53 @@ static const char *const rwl_kind_names[] = {
 	[RWL_RULE_FILE] = "file",
 };
 
-static void rwl_show_rule(struct seq_file *m, const struct rwl_rule *rule)
+static void rwl_show_rule(struct seq_file *m, const struct rwl_rule *rule,
+			  const char *path)
 {
+	u64 max_bytes = READ_ONCE(rule->max_bytes);
+	u64 max_inodes = READ_ONCE(rule->max_inodes);
+
 	seq_puts(m, ",rule=");
-	seq_escape(m, rule->path, ",:\\ \t\n");
+	seq_escape(m, path, ",:\\ \t\n");
 	seq_printf(m, ":%s", rwl_kind_names[rule->kind]);
-	if (rule->max_bytes)
-		seq_printf(m, ":size=%llu", rule->max_bytes);
-	if (rule->max_inodes)
-		seq_printf(m, ":inodes=%llu", rule->max_inodes);
+	if (max_bytes)
+		seq_printf(m, ":size=%llu", max_bytes);
+	if (max_inodes)
+		seq_printf(m, ":inodes=%llu", max_inodes);
+}
+
+/* The rules as they are now, which netlink may have changed. */
+void rwl_show_rules(struct seq_file *m, struct rwl_fs *ofs)
+{
+	const struct rwl_rule *rule;
+	const char *path;
+	unsigned int i, shown = 0;
+
+	mutex_lock(&ofs->rules_lock);
+	for (i = 0; !ofs->rules_implicit && i < RWL_MAX_RULES; i++) {
+		rule = ofs->rules[i];
+		if (!rule || !rule->active)
+			continue;
+		path = rcu_dereference_protected(rule->path,
+						 lockdep_is_held(&ofs->rules_lock));
+		rwl_show_rule(m, rule, path);
+		shown++;
+	}
+	mutex_unlock(&ofs->rules_lock);
+	if (!shown && !ofs->rules_implicit)
+		seq_puts(m, ",rule=none");
 }
 
 static int rwl_show_options(struct seq_file *m, struct dentry *root)
 {
 	struct rwl_fs *ofs = RWL_FS(root->d_sb);
-	unsigned int i;
 
 	seq_show_option(m, "lower", ofs->lower_spec);
 	if (!ofs->upper.mnt)
 		return 0;
 	seq_show_option(m, "upper", ofs->upper_spec);
 	seq_show_option(m, "work", ofs->work_spec);
-	for (i = 0; !ofs->rules_implicit && i < ofs->num_rules; i++)
-		rwl_show_rule(m, &ofs->rules[i]);
+	rwl_show_rules(m, ofs);
 	return 0;
 }
 
@@ -226,9 +250,7 @@ static struct dentry *rwl_make_root(struct super_block *sb,
 		entry->stack[i].layer = &ofs->layers[i];
 		entry->stack[i].dentry = dget(ctx->lower[i].dentry);
 	}
-	entry->node = ofs->rule_root;
-	entry->rule = ofs->rule_root->rule;
-	entry->dir_rule = ofs->rule_root->rule;
+	rwl_root_set_place(sb, entry);
 
 	inode = rwl_get_inode(sb, ofs->upper.mnt ? ofs->upper.mnt->mnt_root :
 			      NULL, &entry->stack[0], NULL);
@@ -236,13 +258,13 @@ static struct dentry *rwl_make_root(struct super_block *sb,
 		rwl_entry_free(entry);
 		return ERR_CAST(inode);
 	}
-	RWL_I(inode)->in_rule = rwl_entry_may_change(entry);
 	root = d_make_root(inode);
 	if (!root) {
 		rwl_entry_free(entry);
 		return ERR_PTR(-ENOMEM);
 	}
 	root->d_fsdata = entry;
+	rwl_inode_set_in_rule(inode, root);
 	return root;
 }
 
@@ -261,6 +283,7 @@ static int rwl_fill_super(struct super_block *sb, struct fs_context *fc)
 		return err;
 	/* From here on rwl_kill_sb() releases whatever was set up. */
 	sb->s_fs_info = ofs;
+	ofs->sb = sb;
 	ofs->creator_cred = prepare_creds();
 	if (!ofs->creator_cred)
 		return err;
@@ -312,10 +335,13 @@ static int rwl_fill_super(struct super_block *sb, struct fs_context *fc)
 	ctx->lower_spec = NULL;
 
 	err = rwl_rules_prepare(sb);
-	if (err)
+	if (err) {
 		errorfc(fc, "cannot prepare the empty rules' directories (%pe)",
 			ERR_PTR(err));
-	return err;
+		return err;
+	}
+	rwl_mount_register(ofs);
+	return 0;
 }
 
 static int rwl_get_tree(struct fs_context *fc)
@@ -326,7 +352,7 @@ static int rwl_get_tree(struct fs_context *fc)
 		return invalfc(fc, "missing lower=: at least one lower directory is needed");
 	if (ctx->work_spec && !ctx->upper_spec)
 		return invalfc(fc, "work= without upper=");
-	if (ctx->num_rules && !ctx->upper_spec)
+	if ((ctx->num_rules || ctx->no_rules) && !ctx->upper_spec)
 		return invalfc(fc, "rule= needs upper=");
 	if (!ctx->upper_spec)
 		return get_tree_nodev(fc, rwl_fill_super);
@@ -341,21 +367,29 @@ static int rwl_get_tree(struct fs_context *fc)
 	return get_tree_nodev(fc, rwl_fill_super);
 }
 
+/* mount(8) repeats what /proc/mounts shows: the rules as they are now. */
 static bool rwl_same_rules(const struct rwl_fs_context *ctx,
-			   const struct rwl_fs *ofs)
+			   struct rwl_fs *ofs)
 {
-	unsigned int i;
+	const struct rwl_rule_spec *spec;
+	const struct rwl_rule *rule;
+	unsigned int i, active = 0;
+	bool same = !ofs->rules_implicit;
 
-	if (ofs->rules_implicit || ctx->num_rules != ofs->num_rules)
-		return false;
-	for (i = 0; i < ctx->num_rules; i++) {
-		if (strcmp(ctx->rules[i].path, ofs->rules[i].path) ||
-		    ctx->rules[i].kind != ofs->rules[i].kind ||
-		    ctx->rules[i].max_bytes != ofs->rules[i].max_bytes ||
-		    ctx->rules[i].max_inodes != ofs->rules[i].max_inodes)
-			return false;
+	mutex_lock(&ofs->rules_lock);
+	for (i = 0; i < RWL_MAX_RULES; i++)
+		active += ofs->rules[i] && ofs->rules[i]->active;
+	if (active != ctx->num_rules)
+		same = false;
+	for (i = 0; same && i < ctx->num_rules; i++) {
+		spec = &ctx->rules[i];
+		rule = rwl_rule_find(ofs, spec->path);
+		same = rule && rule->kind == spec->kind &&
+		       READ_ONCE(rule->max_bytes) == spec->max_bytes &&
+		       READ_ONCE(rule->max_inodes) == spec->max_inodes;
 	}
-	return true;
+	mutex_unlock(&ofs->rules_lock);
+	return same;
 }
 
 static int rwl_reconfigure(struct fs_context *fc)
@@ -372,7 +406,7 @@ static int rwl_reconfigure(struct fs_context *fc)
 	if (ctx->work_spec && (!ofs->work_spec ||
 			       strcmp(ctx->work_spec, ofs->work_spec)))
 		return invalfc(fc, "work= cannot be changed by a remount");
-	if (ctx->num_rules && !rwl_same_rules(ctx, ofs))
+	if ((ctx->num_rules || ctx->no_rules) && !rwl_same_rules(ctx, ofs))
 		return invalfc(fc, "rule= cannot be changed by a remount");
 	if (!ofs->upper.mnt && (fc->sb_flags_mask & SB_RDONLY) &&
 	    !(fc->sb_flags & SB_RDONLY))
@@ -408,6 +442,8 @@ static void rwl_kill_sb(struct super_block *sb)
 {
 	struct rwl_fs *ofs = RWL_FS(sb);
 
+	/* First, so that no netlink request works on a dying superblock. */
+	rwl_mount_unregister(ofs);
 	kill_anon_super(sb);
 	rwl_free_fs(ofs);
 }
@@ -431,9 +467,14 @@ static int __init rwl_init(void)
 	err = register_filesystem(&rwl_fs_type);
 	if (err)
 		goto err_cache;
+	err = rwl_netlink_init();
+	if (err)
+		goto err_fs;
 	pr_info("version %s loaded\n", RWLAYER_VERSION);
 	return 0;
 
+err_fs:
+	unregister_filesystem(&rwl_fs_type);
 err_cache:
 	rwl_destroy_inode_cache();
 	return err;
@@ -441,6 +482,7 @@ err_cache:
 
 static void __exit rwl_exit(void)
 {
+	rwl_netlink_exit();
 	unregister_filesystem(&rwl_fs_type);
 	rwl_destroy_inode_cache();
 }

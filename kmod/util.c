@@ -74,6 +74,8 @@ struct inode *rwl_alloc_inode(struct super_block *sb)
 	oi->__upper = NULL;
 	oi->origin_dev = 0;
 	oi->in_rule = false;
+	oi->in_rule_gen = 0;
+	oi->stale = false;
 	oi->charged_rule = NULL;
 	oi->charged_bytes = 0;
 	mutex_init(&oi->lock);

@@ -237,4 +237,11 @@ static inline int rwl_real_getattr(const struct path *path, struct kstat *stat,
 }
 #endif
 
+#ifdef COMPAT_HAS_GENL_INFO_DUMP
+/* 6.7 made a dump's parsed request a struct genl_info. */
+#define rwl_genl_dump_attrs(cb)	(genl_info_dump(cb)->attrs)
+#else
+#define rwl_genl_dump_attrs(cb)	(genl_dumpit_info(cb)->attrs)
+#endif
+
 #endif /* _RWLAYER_COMPAT_H */

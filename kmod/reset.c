@@ -1,0 +1,252 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Resetting a rule: what the client wrote under it is thrown away and the
+ * subtree shows the lowers' content again.
+ *
+ * The rule's upper content is removed in the upper itself.  A directory
+ * rule keeps its (now empty) upper directory, so the union dentry and
+ * inode of the rule's root stay valid and nothing mounted below the root
+ * is disturbed by the reset itself.  Every union inode whose upper copy
+ * was inside goes stale: it leaves the inode hash (a new lookup makes a
+ * fresh one without the deleted copy) and its dentries fail
+ * d_revalidate; absent names are looked up again.  Files still open
+ * keep their deleted upper copy until closed, which is why a reset with
+ * open files needs force.
+ */
+#include <linux/fs.h>
+#include <linux/namei.h>
+
+#include "rwlayer.h"
+
+struct rwl_tree_cleaner {
+	struct super_block *sb;
+	struct dentry *dir;
+	struct dentry *busy;		/* a subdirectory still to empty */
+};
+
+static int rwl_remove_name(void *arg, const char *name, int len,
+			   unsigned int type)
+{
+	struct rwl_tree_cleaner *c = arg;
+	struct inode *dir = d_inode(c->dir);
+	struct dentry *victim;
+	int err;
+
+	if (len <= 2 && name[0] == '.' && (len == 1 || name[1] == '.'))
+		return 0;
+	inode_lock_nested(dir, I_MUTEX_PARENT);
+	victim = lookup_one_len(name, c->dir, len);
+	err = PTR_ERR(victim);
+	if (IS_ERR(victim))
+		goto out_unlock;
+	err = 0;
+	if (d_is_dir(victim)) {
+		err = rwl_do_rmdir(c->sb, dir, victim);
+		if (err == -ENOTEMPTY) {
+			/* Descend; the caller comes back for this one. */
+			c->busy = dget(victim);
+			err = 1;
+		}
+	} else if (d_is_positive(victim)) {
+		err = rwl_do_unlink(c->sb, dir, victim);
+	}
+	dput(victim);
+out_unlock:
+	inode_unlock(dir);
+	return err;
+}
+
+/*
+ * Remove everything below the upper directory @top, depth first and
+ * without recursion: a user's tree may be deeper than the kernel stack.
+ */
+static int rwl_remove_tree(struct super_block *sb, struct dentry *top)
+{
+	struct rwl_tree_cleaner c = { .sb = sb, .dir = dget(top) };
+	struct path path = { .mnt = RWL_FS(sb)->upper.mnt };
+	struct dentry *parent;
+	int err;
+
+	for (;;) {
+		if (fatal_signal_pending(current)) {
+			err = -EINTR;
+			break;
+		}
+		c.busy = NULL;
+		path.dentry = c.dir;
+		err = rwl_real_dir_names(sb, &path, rwl_remove_name, &c);
+		if (err < 0)
+			break;
+		if (c.busy) {
+			dput(c.dir);
+			c.dir = c.busy;
+			continue;
+		}
+		if (c.dir == top)
+			break;
+		/* Emptied: back up, and the parent's pass removes it. */
+		parent = dget_parent(c.dir);
+		dput(c.dir);
+		c.dir = parent;
+	}
+	dput(c.dir);
+	return err < 0 ? err : 0;
+}
+
+/* The upper dentry at @path (inside the union), or NULL if there is none. */
+static struct dentry *rwl_upper_at(struct super_block *sb, const char *path)
+{
+	struct dentry *dir = dget(RWL_FS(sb)->upper.mnt->mnt_root), *child;
+	const char *c = path, *end;
+
+	while (*c == '/' && c[1]) {
+		c++;
+		end = strchrnul(c, '/');
+		child = rwl_do_lookup(c, dir, end - c);
+		dput(dir);
+		if (IS_ERR(child))
+			return child;
+		if (d_is_negative(child)) {
+			dput(child);
+			return NULL;
+		}
+		dir = child;
+		c = end;
+	}
+	return dir;
+}
+
+static int rwl_reset_upper(struct super_block *sb, struct rwl_rule *rule,
+			   struct dentry *upper)
+{
+	struct dentry *parent;
+	int err;
+
+	if (rule->kind == RWL_RULE_FILE || !d_is_dir(upper)) {
+		if (d_is_dir(upper)) {
+			err = rwl_remove_tree(sb, upper);
+			if (err)
+				return err;
+		}
+		parent = dget_parent(upper);
+		inode_lock_nested(d_inode(parent), I_MUTEX_PARENT);
+		if (upper->d_parent != parent || d_unhashed(upper))
+			err = -ENOENT;
+		else if (d_is_dir(upper))
+			err = rwl_do_rmdir(sb, d_inode(parent), upper);
+		else
+			err = rwl_do_unlink(sb, d_inode(parent), upper);
+		inode_unlock(d_inode(parent));
+		dput(parent);
+		return err;
+	}
+	err = rwl_remove_tree(sb, upper);
+	/* A union rule shows the lowers again, even after rm -r; mkdir. */
+	if (!err && rule->kind == RWL_RULE_UNION) {
+		err = rwl_do_removexattr(sb, upper, RWL_XATTR_OPAQUE);
+		if (err == -ENODATA)
+			err = 0;
+	}
+	return err;
+}
+
+/*
+ * Forget the union inodes that show an upper copy inside @top (other
+ * than @top itself when it stays): they go stale and leave the inode
+ * hash, and whatever rule paid for a copy is credited.  Returns how many
+ * inodes @rule still pays for.
+ */
+static u64 rwl_forget_inodes(struct super_block *sb, struct rwl_rule *rule,
+			     struct dentry *top, bool keep_top)
+{
+	struct inode *inode, *prev = NULL;
+	struct rwl_inode *oi;
+	struct dentry *upper;
+	u64 kept = 0;
+
+	spin_lock(&sb->s_inode_list_lock);
+	list_for_each_entry(inode, &sb->s_inodes, i_sb_list) {
+		if (!rwl_i_upper(inode))
+			continue;
+		spin_lock(&inode->i_lock);
+		if (inode->i_state & (I_FREEING | I_WILL_FREE | I_NEW)) {
+			spin_unlock(&inode->i_lock);
+			continue;
+		}
+		__iget(inode);
+		spin_unlock(&inode->i_lock);
+		spin_unlock(&sb->s_inode_list_lock);
+
+		iput(prev);
+		prev = inode;
+		oi = RWL_I(inode);
+		upper = rwl_i_upper(inode);
+		mutex_lock(&oi->lock);
+		if (keep_top && upper == top) {
+			kept += oi->charged_rule == rule;
+		} else if (is_subdir(upper, top)) {
+			WRITE_ONCE(oi->stale, true);
+			remove_inode_hash(inode);
+			if (oi->charged_rule != rule)
+				rwl_uncharge(oi->charged_rule,
+					     oi->charged_bytes, 1);
+			oi->charged_rule = NULL;
+			oi->charged_bytes = 0;
+		}
+		mutex_unlock(&oi->lock);
+
+		spin_lock(&sb->s_inode_list_lock);
+	}
+	spin_unlock(&sb->s_inode_list_lock);
+	iput(prev);
+	return kept;
+}
+
+/* The caller holds rules_lock. */
+int rwl_rule_reset(struct rwl_fs *ofs, struct rwl_rule *rule, bool force,
+		   struct netlink_ext_ack *extack)
+{
+	struct super_block *sb = ofs->sb;
+	const char *path = rcu_dereference_protected(rule->path,
+				lockdep_is_held(&ofs->rules_lock));
+	const struct cred *old_cred;
+	struct dentry *upper;
+	u64 kept;
+	int err;
+
+	if (!strcmp(path, "/")) {
+		NL_SET_ERR_MSG(extack, "the root's rule cannot be reset; remount instead");
+		return -EINVAL;
+	}
+	if (!force && atomic_read(&rule->open_files)) {
+		NL_SET_ERR_MSG(extack, "files are open under the rule (force resets anyway)");
+		return -EBUSY;
+	}
+	err = mnt_want_write(ofs->upper.mnt);
+	if (err)
+		return err;
+	old_cred = rwl_override_creds(sb);
+	upper = rwl_upper_at(sb, path);
+	err = PTR_ERR_OR_ZERO(upper);
+	if (upper && !IS_ERR(upper))
+		err = rwl_reset_upper(sb, rule, upper);
+	revert_creds(old_cred);
+	mnt_drop_write(ofs->upper.mnt);
+	if (err) {
+		NL_SET_ERR_MSG(extack, "cannot remove the rule's content from the upper");
+		if (!IS_ERR_OR_NULL(upper))
+			dput(upper);
+		return err;
+	}
+
+	/* Absent names cached under the old content are looked up again. */
+	atomic_inc(&ofs->resets);
+	kept = upper ? rwl_forget_inodes(sb, rule, upper,
+					 rule->kind != RWL_RULE_FILE) : 0;
+	dput(upper);
+	atomic64_set(&rule->bytes, 0);
+	atomic64_set(&rule->inodes, kept);
+	rwl_rule_rearm(rule);
+	rwl_event_rule(ofs, rule, RWLAYER_EVENT_RULE_RESET);
+	return 0;
+}
