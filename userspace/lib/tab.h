@@ -16,6 +16,17 @@
 
 #include <linux/rwlayer.h>
 
+/* The module's limit on rules per mount (kmod/rwlayer.rst: rule=). */
+#define RWL_TAB_MAX_RULES	64
+/* The module stacks at most 32 lowers; the root itself is one of them. */
+#define RWL_TAB_MAX_LOWERS	31
+/* Longest line, without its newline. */
+#define RWL_TAB_MAX_LINE	4096
+/* Longest file read by rwl_tab_load(). */
+#define RWL_TAB_MAX_FILE	(1024 * 1024)
+/* Messages kept before one "too many errors" ends the list. */
+#define RWL_TAB_MAX_ERRORS	50
+
 /* Values for ${hostname}, ${mac} and ${ip}; NULL: the variable is unset. */
 struct rwl_tab_vars {
 	const char *hostname;
@@ -36,6 +47,7 @@ struct rwl_tab_rule {
 	gid_t gid;
 	char *file;			/* where it was written, for messages */
 	unsigned int line;
+	unsigned int column;		/* of PATH, 1-based */
 };
 
 /*
@@ -67,7 +79,10 @@ struct rwl_tab_diag {
 
 /*
  * Parse @len bytes of @buf, named @name in messages, into @tab.  Returns 0,
- * or -1 with at least one message in @diag and @tab left empty.
+ * or -1 with at least one message in @diag and @tab left empty.  @tab and
+ * @diag are overwritten, not freed: pass empty or freed ones.  Rule paths
+ * are system paths under tab->mount.target; rwl_tab_mount_path() gives a
+ * rule's path inside the mount, as the netlink family wants it.
  */
 int rwl_tab_parse_buf(const char *name, const char *buf, size_t len,
 		      const struct rwl_tab_vars *vars, struct rwl_tab *tab,
@@ -80,6 +95,10 @@ int rwl_tab_load(const char *path, const struct rwl_tab_vars *vars,
 /* The rule for exactly @path, or NULL. */
 const struct rwl_tab_rule *rwl_tab_find(const struct rwl_tab *tab,
 					const char *path);
+
+/* @rule's path inside the union mount: "/var" for "/sysroot/var". */
+const char *rwl_tab_mount_path(const struct rwl_tab *tab,
+			       const struct rwl_tab_rule *rule);
 
 void rwl_tab_free(struct rwl_tab *tab);
 void rwl_tab_diag_free(struct rwl_tab_diag *diag);
