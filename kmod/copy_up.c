@@ -368,7 +368,7 @@ static int rwl_copy_up_one(struct dentry *dentry, int flags)
 	/* The rename moved the prepared dentry into place. */
 	rwl_set_upper(d_inode(dentry), temp);
 	dput(temp);
-	oi->charged_rule = rule;
+	rwl_inode_charge_to(d_inode(dentry), rule);
 	oi->charged_bytes = bytes;
 	if (rule) {
 		atomic64_inc(&rule->copy_ups);

@@ -202,7 +202,7 @@ static int rwl_create_object(struct dentry *dentry,
 		err = PTR_ERR(inode);
 		if (IS_ERR(inode))
 			goto out_dput;
-		RWL_I(inode)->charged_rule = rule;
+		rwl_inode_charge_to(inode, rule);
 		rwl_inode_set_in_rule(inode, dentry);
 	}
 	rwl_copyattr(inode);

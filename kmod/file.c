@@ -17,6 +17,7 @@
 struct rwl_file {
 	struct file *real;
 	struct rwl_rule *rule;
+	unsigned int rule_gen;		/* the slot may be reused meanwhile */
 };
 
 static struct file *rwl_real_file(const struct file *file)
@@ -68,8 +69,10 @@ static int rwl_open(struct inode *inode, struct file *file)
 	}
 	/* A reset of the rule waits for (or is forced past) this file. */
 	rf->rule = rwl_rule_of(dentry);
-	if (rf->rule)
+	if (rf->rule) {
+		rf->rule_gen = READ_ONCE(rf->rule->gen);
 		atomic_inc(&rf->rule->open_files);
+	}
 	file->f_mode |= rf->real->f_mode & FMODE_CAN_ODIRECT;
 	file->private_data = rf;
 	return 0;
@@ -153,7 +156,7 @@ static int rwl_release(struct inode *inode, struct file *file)
 {
 	struct rwl_file *rf = file->private_data;
 
-	if (rf->rule)
+	if (rf->rule && READ_ONCE(rf->rule->gen) == rf->rule_gen)
 		atomic_dec(&rf->rule->open_files);
 	fput(rf->real);
 	kfree(rf);

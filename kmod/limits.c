@@ -138,6 +138,26 @@ void rwl_rule_rearm(struct rwl_rule *rule)
 		     atomic64_read(&rule->inodes), READ_ONCE(rule->max_inodes));
 }
 
+/*
+ * The rule an inode's upper copy is charged to.  A deleted rule's slot may
+ * hold another rule by now, which owes nothing for this copy.
+ */
+struct rwl_rule *rwl_inode_charged(struct inode *inode)
+{
+	struct rwl_inode *oi = RWL_I(inode);
+	struct rwl_rule *rule = oi->charged_rule;
+
+	return rule && READ_ONCE(rule->gen) == oi->charged_gen ? rule : NULL;
+}
+
+void rwl_inode_charge_to(struct inode *inode, struct rwl_rule *rule)
+{
+	struct rwl_inode *oi = RWL_I(inode);
+
+	oi->charged_rule = rule;
+	oi->charged_gen = rule ? READ_ONCE(rule->gen) : 0;
+}
+
 static u64 rwl_size_charge(loff_t size)
 {
 	return round_up((u64)max_t(loff_t, size, 0), RWL_CHARGE_UNIT);
@@ -155,10 +175,11 @@ int rwl_charge_size(struct inode *inode, struct rwl_rule *rule, loff_t size)
 	int err = 0;
 
 	mutex_lock(&oi->lock);
-	if (!oi->charged_rule)
-		oi->charged_rule = rule;
+	if (!rwl_inode_charged(inode))
+		rwl_inode_charge_to(inode, rule);
 	if (want > oi->charged_bytes) {
-		err = rwl_charge(oi->charged_rule, want - oi->charged_bytes, 0);
+		err = rwl_charge(rwl_inode_charged(inode),
+				 want - oi->charged_bytes, 0);
 		if (!err)
 			oi->charged_bytes = want;
 	}
@@ -171,20 +192,20 @@ void rwl_settle_size(struct inode *inode)
 {
 	struct rwl_inode *oi = RWL_I(inode);
 	struct dentry *upper = rwl_i_upper(inode);
+	struct rwl_rule *rule;
 	u64 want;
 
 	if (!upper || !d_is_reg(upper))
 		return;
 	want = rwl_size_charge(i_size_read(d_inode(upper)));
 	mutex_lock(&oi->lock);
-	if (oi->charged_rule && want != oi->charged_bytes) {
+	rule = rwl_inode_charged(inode);
+	if (rule && want != oi->charged_bytes) {
 		/* Growing past the limit was refused before the write. */
 		if (want > oi->charged_bytes)
-			atomic64_add(want - oi->charged_bytes,
-				     &oi->charged_rule->bytes);
+			atomic64_add(want - oi->charged_bytes, &rule->bytes);
 		else
-			rwl_uncharge(oi->charged_rule,
-				     oi->charged_bytes - want, 0);
+			rwl_uncharge(rule, oi->charged_bytes - want, 0);
 		oi->charged_bytes = want;
 	}
 	mutex_unlock(&oi->lock);
@@ -200,8 +221,8 @@ void rwl_uncharge_inode(struct inode *inode)
 	struct rwl_inode *oi = RWL_I(inode);
 	struct dentry *upper = oi->__upper;
 
-	if (upper && oi->charged_rule && !d_inode(upper)->i_nlink)
-		rwl_uncharge(oi->charged_rule, oi->charged_bytes, 1);
+	if (upper && !d_inode(upper)->i_nlink)
+		rwl_uncharge(rwl_inode_charged(inode), oi->charged_bytes, 1);
 }
 
 /*
@@ -216,8 +237,8 @@ void rwl_inherit_charge(struct inode *inode, struct rwl_rule *rule)
 	if (!upper || !rule)
 		return;
 	mutex_lock(&oi->lock);
-	if (!oi->charged_rule) {
-		oi->charged_rule = rule;
+	if (!rwl_inode_charged(inode)) {
+		rwl_inode_charge_to(inode, rule);
 		oi->charged_bytes = d_is_reg(upper) ?
 			rwl_size_charge(i_size_read(d_inode(upper))) : 0;
 	}

@@ -509,6 +509,11 @@ static struct rwl_fs *rwl_nl_change_target(struct genl_info *info,
 				    "the mount has no upper layer: it cannot have rules");
 		return ERR_PTR(-EROFS);
 	}
+	if (sb_rdonly(ofs->sb)) {
+		NL_SET_ERR_MSG_ATTR(info->extack, info->attrs[RWLAYER_A_MOUNT_ID],
+				    "the mount is read-only (remounted ro)");
+		return ERR_PTR(-EROFS);
+	}
 	*path = rwl_nl_rule_path(info);
 	return *path ? ofs : ERR_PTR(-EINVAL);
 }

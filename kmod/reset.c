@@ -150,16 +150,33 @@ static int rwl_reset_upper(struct super_block *sb, struct rwl_rule *rule,
 	return err;
 }
 
+/* Is @inner's path @path or below it?  The caller holds rules_lock. */
+static bool rwl_rule_within(struct rwl_fs *ofs, const struct rwl_rule *inner,
+			    const char *path)
+{
+	size_t len = strlen(path);
+	const char *p;
+
+	if (!inner)
+		return false;
+	p = rwl_rule_path_locked(ofs, inner);
+	return !strncmp(p, path, len) && (p[len] == '\0' || p[len] == '/');
+}
+
 /*
  * Forget the union inodes that show an upper copy inside @top (other
  * than @top itself when it stays): they go stale and leave the inode
- * hash, and whatever rule paid for a copy is credited.  Returns how many
- * inodes @rule still pays for.
+ * hash.  A rule outside the reset is credited for what it paid; the
+ * rules inside start from zero anyway.  Returns how many inodes @rule
+ * still pays for.
  */
-static u64 rwl_forget_inodes(struct super_block *sb, struct rwl_rule *rule,
-			     struct dentry *top, bool keep_top)
+static u64 rwl_forget_inodes(struct rwl_fs *ofs, struct rwl_rule *rule,
+			     const char *path, struct dentry *top,
+			     bool keep_top)
 {
+	struct super_block *sb = ofs->sb;
 	struct inode *inode, *prev = NULL;
+	struct rwl_rule *charged;
 	struct rwl_inode *oi;
 	struct dentry *upper;
 	u64 kept = 0;
@@ -182,15 +199,15 @@ static u64 rwl_forget_inodes(struct super_block *sb, struct rwl_rule *rule,
 		oi = RWL_I(inode);
 		upper = rwl_i_upper(inode);
 		mutex_lock(&oi->lock);
+		charged = rwl_inode_charged(inode);
 		if (keep_top && upper == top) {
-			kept += oi->charged_rule == rule;
+			kept += charged == rule;
 		} else if (is_subdir(upper, top)) {
 			WRITE_ONCE(oi->stale, true);
 			remove_inode_hash(inode);
-			if (oi->charged_rule != rule)
-				rwl_uncharge(oi->charged_rule,
-					     oi->charged_bytes, 1);
-			oi->charged_rule = NULL;
+			if (!rwl_rule_within(ofs, charged, path))
+				rwl_uncharge(charged, oi->charged_bytes, 1);
+			rwl_inode_charge_to(inode, NULL);
 			oi->charged_bytes = 0;
 		}
 		mutex_unlock(&oi->lock);
@@ -202,13 +219,52 @@ static u64 rwl_forget_inodes(struct super_block *sb, struct rwl_rule *rule,
 	return kept;
 }
 
+static unsigned int rwl_open_files_within(struct rwl_fs *ofs, const char *path)
+{
+	unsigned int i, n = 0;
+
+	for (i = 0; i < RWL_MAX_RULES; i++) {
+		if (ofs->rules[i] && ofs->rules[i]->active &&
+		    rwl_rule_within(ofs, ofs->rules[i], path))
+			n += atomic_read(&ofs->rules[i]->open_files);
+	}
+	return n;
+}
+
+/*
+ * Rules inside the reset one lost their content too: they start from
+ * zero, and an empty rule gets its directory again.
+ */
+static int rwl_reset_inner(struct rwl_fs *ofs, struct rwl_rule *rule,
+			   const char *path, struct netlink_ext_ack *extack)
+{
+	struct rwl_rule *inner;
+	unsigned int i;
+	int err = 0;
+
+	for (i = 0; i < RWL_MAX_RULES && !err; i++) {
+		inner = ofs->rules[i];
+		if (!inner || !inner->active || inner == rule ||
+		    !rwl_rule_within(ofs, inner, path))
+			continue;
+		atomic64_set(&inner->bytes, 0);
+		atomic64_set(&inner->inodes, 0);
+		if (inner->kind == RWL_RULE_EMPTY)
+			err = rwl_prepare_empty(ofs->sb, inner,
+						rwl_rule_path_locked(ofs, inner),
+						extack);
+		rwl_rule_rearm(inner);
+		rwl_event_rule(ofs, inner, RWLAYER_EVENT_RULE_RESET);
+	}
+	return err;
+}
+
 /* The caller holds rules_lock. */
 int rwl_rule_reset(struct rwl_fs *ofs, struct rwl_rule *rule, bool force,
 		   struct netlink_ext_ack *extack)
 {
 	struct super_block *sb = ofs->sb;
-	const char *path = rcu_dereference_protected(rule->path,
-				lockdep_is_held(&ofs->rules_lock));
+	const char *path = rwl_rule_path_locked(ofs, rule);
 	const struct cred *old_cred;
 	struct dentry *upper;
 	u64 kept;
@@ -218,7 +274,7 @@ int rwl_rule_reset(struct rwl_fs *ofs, struct rwl_rule *rule, bool force,
 		NL_SET_ERR_MSG(extack, "the root's rule cannot be reset; remount instead");
 		return -EINVAL;
 	}
-	if (!force && atomic_read(&rule->open_files)) {
+	if (!force && rwl_open_files_within(ofs, path)) {
 		NL_SET_ERR_MSG(extack, "files are open under the rule (force resets anyway)");
 		return -EBUSY;
 	}
@@ -241,12 +297,13 @@ int rwl_rule_reset(struct rwl_fs *ofs, struct rwl_rule *rule, bool force,
 
 	/* Absent names cached under the old content are looked up again. */
 	atomic_inc(&ofs->resets);
-	kept = upper ? rwl_forget_inodes(sb, rule, upper,
+	kept = upper ? rwl_forget_inodes(ofs, rule, path, upper,
 					 rule->kind != RWL_RULE_FILE) : 0;
 	dput(upper);
 	atomic64_set(&rule->bytes, 0);
 	atomic64_set(&rule->inodes, kept);
 	rwl_rule_rearm(rule);
+	err = rwl_reset_inner(ofs, rule, path, extack);
 	rwl_event_rule(ofs, rule, RWLAYER_EVENT_RULE_RESET);
-	return 0;
+	return err;
 }

@@ -79,8 +79,9 @@ static struct rwl_rule_node *rwl_node_insert(struct rwl_rule_node *root,
 	return node;
 }
 
-static const char *rwl_rule_path_locked(struct rwl_fs *ofs,
-					const struct rwl_rule *rule)
+/* The caller holds rules_lock. */
+const char *rwl_rule_path_locked(struct rwl_fs *ofs,
+				 const struct rwl_rule *rule)
 {
 	return rcu_dereference_protected(rule->path,
 					 lockdep_is_held(&ofs->rules_lock));
@@ -178,6 +179,8 @@ static struct rwl_rule *rwl_slot_fill(struct rwl_fs *ofs,
 	atomic64_set(&rule->errors, 0);
 	atomic_set(&rule->open_files, 0);
 	rule->ofs = ofs;
+	/* Charges and open files of the slot's old rule are not ours. */
+	WRITE_ONCE(rule->gen, rule->gen + 1);
 	rule->active = true;
 	return rule;
 }
@@ -512,8 +515,8 @@ static int rwl_mkdir_step(struct dentry *dir, struct dentry *child)
  * the lower (owner, mode, times) or made fresh, and mark it opaque.  The
  * dentry is dropped so that the next lookup shows the upper alone.
  */
-static int rwl_prepare_empty(struct super_block *sb, struct rwl_rule *rule,
-			     const char *path, struct netlink_ext_ack *extack)
+int rwl_prepare_empty(struct super_block *sb, struct rwl_rule *rule,
+		      const char *path, struct netlink_ext_ack *extack)
 {
 	struct dentry *dir = dget(sb->s_root), *child;
 	const char *c = path, *end;

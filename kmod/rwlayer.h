@@ -66,6 +66,7 @@ struct rwl_rule {
 	char __rcu *path;		/* normalized, "/" for the root */
 	enum rwl_rule_kind kind;
 	bool active;			/* false: a free slot */
+	unsigned int gen;		/* which rule holds the slot */
 	struct rwl_dir_owner owner;	/* empty rules */
 	u64 max_bytes;			/* 0: no limit */
 	u64 max_inodes;			/* 0: no limit */
@@ -187,7 +188,8 @@ struct rwl_inode {
 	unsigned int in_rule_gen;	/* the rule table @in_rule is from */
 	bool stale;			/* its upper copy went in a reset */
 	struct mutex lock;		/* copy-up and usage accounting */
-	struct rwl_rule *charged_rule;	/* who pays for the upper copy */
+	struct rwl_rule *charged_rule;	/* who pays for the upper copy ... */
+	unsigned int charged_gen;	/* ... if it still holds the slot */
 	u64 charged_bytes;
 };
 
@@ -320,6 +322,8 @@ void rwl_event_path(const struct dentry *dentry, int event, int err);
 int rwl_rules_build(struct fs_context *fc, struct rwl_fs *ofs);
 void rwl_rules_free(struct rwl_fs *ofs);
 int rwl_rules_prepare(struct super_block *sb);
+int rwl_prepare_empty(struct super_block *sb, struct rwl_rule *rule,
+		      const char *path, struct netlink_ext_ack *extack);
 void rwl_place(const struct dentry *dentry, struct rwl_place *place);
 struct rwl_rule *rwl_rule_of(const struct dentry *dentry);
 void rwl_entry_set_place(struct dentry *dentry, struct rwl_entry *entry,
@@ -332,6 +336,8 @@ void rwl_inode_set_in_rule(struct inode *inode, const struct dentry *dentry);
 int rwl_inode_in_rule(struct inode *inode, bool rcu);
 bool rwl_entry_reset_stale(const struct dentry *dentry);
 void rwl_rule_rearm(struct rwl_rule *rule);
+struct rwl_rule *rwl_inode_charged(struct inode *inode);
+void rwl_inode_charge_to(struct inode *inode, struct rwl_rule *rule);
 int rwl_rule_add(struct rwl_fs *ofs, struct rwl_rule_spec *spec,
 		 struct netlink_ext_ack *extack);
 int rwl_rule_del(struct rwl_fs *ofs, const char *path,
@@ -339,6 +345,8 @@ int rwl_rule_del(struct rwl_fs *ofs, const char *path,
 int rwl_rule_reset(struct rwl_fs *ofs, struct rwl_rule *rule, bool force,
 		   struct netlink_ext_ack *extack);
 struct rwl_rule *rwl_rule_find(struct rwl_fs *ofs, const char *path);
+const char *rwl_rule_path_locked(struct rwl_fs *ofs,
+				 const struct rwl_rule *rule);
 int rwl_charge(struct rwl_rule *rule, u64 bytes, u64 inodes);
 void rwl_uncharge(struct rwl_rule *rule, u64 bytes, u64 inodes);
 int rwl_rule_room(const struct rwl_rule *rule, u64 bytes, u64 inodes);

@@ -61,7 +61,6 @@ static void rwl_show_rule(struct seq_file *m, const struct rwl_rule *rule,
 void rwl_show_rules(struct seq_file *m, struct rwl_fs *ofs)
 {
 	const struct rwl_rule *rule;
-	const char *path;
 	unsigned int i, shown = 0;
 
 	mutex_lock(&ofs->rules_lock);
@@ -69,9 +68,7 @@ void rwl_show_rules(struct seq_file *m, struct rwl_fs *ofs)
 		rule = ofs->rules[i];
 		if (!rule || !rule->active)
 			continue;
-		path = rcu_dereference_protected(rule->path,
-						 lockdep_is_held(&ofs->rules_lock));
-		rwl_show_rule(m, rule, path);
+		rwl_show_rule(m, rule, rwl_rule_path_locked(ofs, rule));
 		shown++;
 	}
 	mutex_unlock(&ofs->rules_lock);

@@ -77,6 +77,7 @@ struct inode *rwl_alloc_inode(struct super_block *sb)
 	oi->in_rule_gen = 0;
 	oi->stale = false;
 	oi->charged_rule = NULL;
+	oi->charged_gen = 0;
 	oi->charged_bytes = 0;
 	mutex_init(&oi->lock);
 	return &oi->vfs_inode;
