@@ -25,13 +25,14 @@ deps_log() {
 	echo "deps: $*" >&2
 }
 
-# Packages besides the kernels.  libmnl/libnl/python3-yaml are for the
-# userspace tools and the netlink spec generator.
+# Packages besides the kernels.  libmnl/libnl/pkg-config build the
+# userspace tools, clang their fuzz harness (libFuzzer), python3-yaml
+# checks the netlink spec, man-db/groff-base check the man pages.
 deps_base_pkgs="qemu-system-x86 busybox-static linux-source-6.1 sparse dkms
 	cpio xz-utils zstd kmod libmnl-dev libnl-3-dev libnl-route-3-dev
-	python3-yaml build-essential"
+	pkg-config clang python3-yaml man-db groff-base build-essential"
 deps_demo_pkgs="qemu-system-x86 busybox-static sparse cpio xz-utils zstd kmod
-	build-essential"
+	libmnl-dev libnl-3-dev libnl-route-3-dev pkg-config build-essential"
 
 deps_apt_get() {
 	DEBIAN_FRONTEND=noninteractive apt-get -q -y -o Dpkg::Use-Pty=0 "$@"
