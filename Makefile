@@ -42,6 +42,12 @@ modules-all: $(foreach k,$(KERNELS),$(BUILD)/$(k)/rwlayer.ko)
 selftests:
 	$(MAKE) -C selftests OUTPUT=$(BUILD)/selftests
 
+userspace:
+	$(MAKE) -C userspace OUTPUT=$(BUILD)/userspace all
+
+userspace-install:
+	$(MAKE) -C userspace OUTPUT=$(BUILD)/userspace install
+
 style:
 	$(CHECKPATCH) --no-tree --strict --show-types --ignore SPDX_LICENSE_TAG -f $(KSRC_FILES)
 
@@ -66,4 +72,4 @@ clean:
 	$(MAKE) -C selftests clean OUTPUT=$(BUILD)/selftests 2>/dev/null || true
 	rm -f kmod/*.o kmod/.*.cmd *.o .*.cmd *.ko *.mod *.mod.c modules.order Module.symvers
 
-.PHONY: all module module-debug module-install modules-all selftests style test-vm check bench demo dkms-install clean
+.PHONY: all module module-debug module-install modules-all selftests userspace userspace-install style test-vm check bench demo dkms-install clean

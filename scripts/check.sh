@@ -5,6 +5,7 @@
 #
 #   per kernel   build (W=1, sparse)          make modules-all KERNELS=KVER
 #   once         build selftests, checkpatch  make selftests, make style
+#   once         userspace unit tests, fuzz   make -C userspace tests fuzz
 #   per kernel   DKMS add/build/install/remove scripts/dkms.sh test KVER
 #   per kernel   the tests in a QEMU guest    scripts/vm/run.sh KVER test
 #
@@ -101,12 +102,35 @@ parse_tap() {
 			emit(v, "guest: " line)
 		} else {
 			seen++
-			sub(/^[0-9]+ */, "", line)
+			sub(/^[0-9]+ *(- )?/, "", line)
 			emit(v, prog ": " line)
 		}
 	}
 	END { close_prog() }
 	' "$1"
+}
+
+# Build the tools (the guests get them too) and run their unit tests,
+# built with ASan and UBSan; each test program's TAP counts like a guest's.
+userspace_tests() {
+	local out=$BUILD/userspace log=$logs/userspace-tests.log t name rc verdict what
+
+	step userspace "build userspace and its ASan+UBSan unit tests" userspace-build \
+		make --no-print-directory -C userspace OUTPUT="$out" all tests || return 0
+	: > "$log"
+	for t in "$out"/san/*_test; do
+		name=${t##*/}
+		rc=0
+		echo "# rwlayer-test: $name" >> "$log"
+		(cd userspace && "$t") >> "$log" 2>&1 || rc=$?
+		echo "# rwlayer-test: $name exited $rc" >> "$log"
+		[ "$rc" = 0 ] || result FAIL userspace "$name exited with status $rc (log: $log)"
+	done
+	while IFS=$'\t' read -r verdict what; do
+		result "$verdict" userspace "$what"
+	done < <(parse_tap "$log")
+	step userspace "overlaytab parser fuzz (bounded)" userspace-fuzz \
+		make --no-print-directory -C userspace OUTPUT="$out" fuzz || true
 }
 
 # Boot KVER and run scripts/vm/guest/test.sh; count what it reported.
@@ -177,6 +201,7 @@ main() {
 	done
 	step common "build selftests" selftests make --no-print-directory selftests || true
 	step common "checkpatch (make style)" style make --no-print-directory style || true
+	userspace_tests
 	for k in "${kernels[@]}"; do
 		if [ -n "${RWLAYER_SKIP_DKMS:-}" ]; then
 			result SKIP "$k" "dkms $k (RWLAYER_SKIP_DKMS set)"

@@ -13,6 +13,10 @@
 #   /modules/load-order           insmod these in this order
 #   /selftests/                   $BUILD/selftests, if it was built (+ selftests/settings)
 #   /bench/                       $BUILD/bench, if it was built
+#   /sbin/overlayctl, rwlayerd    $BUILD/userspace, if it was built: the
+#                                 ASan+UBSan builds (san/) when present;
+#                                 with /sbin/jq and the shared libraries
+#                                 all three need, at the host's paths
 #   /guest/                       scripts/vm/guest/*
 #
 # OUTPUT is written as cpio newc, zstd-compressed (gzip when zstd is
@@ -121,6 +125,45 @@ add_payload() {
 	chmod 0755 "$root"/guest/*
 }
 
+# Copy ELF file @src to @dst in the archive, and with it its program
+# interpreter and the shared libraries ldd resolves, each at the path the
+# host has it under (symbolic links followed): the guest's loader finds
+# them where the host's would.
+add_elf() {
+	local root=$1 src=$2 dst=$3 interp lib
+
+	install -D -m 0755 "$src" "$root$dst"
+	interp=$(readelf -l "$src" | sed -n 's/.*Requesting program interpreter: \(.*\)]$/\1/p')
+	[ -n "$interp" ] || return 0
+	if ldd "$src" | grep -q 'not found'; then
+		ldd "$src" >&2
+		die "$src: shared libraries missing on the host"
+	fi
+	for lib in "$interp" $(ldd "$src" | awk '$2 == "=>" && $3 ~ /^\// { print $3 }'); do
+		[ -e "$root$lib" ] || install -D -m 0755 "$(readlink -f "$lib")" "$root$lib"
+	done
+}
+
+# overlayctl and rwlayerd for guest/userspace.sh, sanitized when the san/
+# builds exist (make -C userspace .../san/overlayctl .../san/rwlayerd), and
+# jq to check their JSON.  Without a build the guest script skips.
+add_userspace() {
+	local root=$1 dir=$BUILD/userspace prog src
+
+	for prog in overlayctl rwlayerd; do
+		src=$dir/san/$prog
+		[ -x "$src" ] || src=$dir/$prog
+		[ -x "$src" ] || continue
+		add_elf "$root" "$src" "/sbin/$prog"
+	done
+	[ -e "$root/sbin/overlayctl" ] || return 0
+	if command -v jq > /dev/null; then
+		add_elf "$root" "$(command -v jq)" /usr/bin/jq
+	else
+		echo "mkinitramfs.sh: no jq on the host (apt-get install jq): the guest skips JSON checks" >&2
+	fi
+}
+
 # cpio newc with every file owned by root, whoever builds it.
 pack() {
 	local root=$1 out=$2 compress
@@ -149,6 +192,7 @@ main() {
 	add_busybox "$root"
 	add_overlay "$root" "$kver"
 	add_payload "$root" "$kver"
+	add_userspace "$root"
 	mkdir -p "$(dirname "$out")"
 	pack "$root" "$out"
 }
