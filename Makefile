@@ -48,6 +48,18 @@ userspace:
 userspace-install:
 	$(MAKE) -C userspace OUTPUT=$(BUILD)/userspace install
 
+# The boot integration: initramfs-tools hook and boot script, dracut module.
+boot-install:
+	install -D -m 0755 scripts/initramfs-tools/hooks/rwlayer \
+		$(DESTDIR)/usr/share/initramfs-tools/hooks/rwlayer
+	install -D -m 0755 scripts/initramfs-tools/scripts/init-bottom/rwlayer \
+		$(DESTDIR)/usr/share/initramfs-tools/scripts/init-bottom/rwlayer
+	install -D -m 0755 -t $(DESTDIR)/usr/lib/dracut/modules.d/90rwlayer \
+		scripts/dracut/90rwlayer/module-setup.sh scripts/dracut/90rwlayer/rwlayer-root.sh
+
+# Everything but the module (DKMS installs that): tools, unit, boot scripts.
+install: userspace-install boot-install
+
 style:
 	$(CHECKPATCH) --no-tree --strict --show-types --ignore SPDX_LICENSE_TAG -f $(KSRC_FILES)
 
@@ -72,4 +84,4 @@ clean:
 	$(MAKE) -C selftests clean OUTPUT=$(BUILD)/selftests 2>/dev/null || true
 	rm -f kmod/*.o kmod/.*.cmd *.o .*.cmd *.ko *.mod *.mod.c modules.order Module.symvers
 
-.PHONY: all module module-debug module-install modules-all selftests userspace userspace-install style test-vm check bench demo dkms-install clean
+.PHONY: all module module-debug module-install modules-all selftests userspace userspace-install boot-install install style test-vm check bench demo dkms-install clean
