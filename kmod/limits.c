@@ -61,18 +61,20 @@ static void rwl_watch_down(struct rwl_rule *rule, int bit, u64 now, u64 max)
 static int rwl_charge_one(struct rwl_rule *rule, atomic64_t *used, u64 max,
 			  u64 amount, int limit, int bit)
 {
-	u64 now;
+	s64 old = atomic64_read(used), now;
 
 	if (!amount)
 		return 0;
-	now = atomic64_add_return(amount, used);
-	if (max && now > max) {
-		atomic64_sub(amount, used);
-		atomic64_inc(&rule->errors);
-		/* Refused: it is full, whatever the counter says. */
-		rwl_watch_up(rule, limit, bit, max, max);
-		return -ENOSPC;
-	}
+	/* Check and add at once: a refused charge never blocks one that fits. */
+	do {
+		now = old + amount;
+		if (max && (u64)now > max) {
+			atomic64_inc(&rule->errors);
+			/* Refused: the limit is reached for this writer. */
+			rwl_watch_up(rule, limit, bit, max, max);
+			return -ENOSPC;
+		}
+	} while (!atomic64_try_cmpxchg(used, &old, now));
 	rwl_watch_up(rule, limit, bit, now, max);
 	return 0;
 }
@@ -110,6 +112,21 @@ int rwl_rule_room(const struct rwl_rule *rule, u64 bytes, u64 inodes)
 	return 0;
 }
 
+/*
+ * Never below zero: a rule adopts upper copies made before it existed
+ * (or before an eviction lost their charge) without counting them, and
+ * their removal must not wrap its usage around.
+ */
+static u64 rwl_sub_clamped(atomic64_t *used, u64 amount)
+{
+	s64 old = atomic64_read(used), new;
+
+	do {
+		new = (u64)old > amount ? old - amount : 0;
+	} while (!atomic64_try_cmpxchg(used, &old, new));
+	return new;
+}
+
 void rwl_uncharge(struct rwl_rule *rule, u64 bytes, u64 inodes)
 {
 	u64 now;
@@ -117,12 +134,12 @@ void rwl_uncharge(struct rwl_rule *rule, u64 bytes, u64 inodes)
 	if (!rule)
 		return;
 	if (bytes) {
-		now = atomic64_sub_return(bytes, &rule->bytes);
+		now = rwl_sub_clamped(&rule->bytes, bytes);
 		rwl_watch_down(rule, RWL_WARNED_BYTES, now,
 			       READ_ONCE(rule->max_bytes));
 	}
 	if (inodes) {
-		now = atomic64_sub_return(inodes, &rule->inodes);
+		now = rwl_sub_clamped(&rule->inodes, inodes);
 		rwl_watch_down(rule, RWL_WARNED_INODES, now,
 			       READ_ONCE(rule->max_inodes));
 	}

@@ -12,13 +12,21 @@
  *
  * Mounts are found by an id handed out at mount time.  rwl_mounts_lock
  * keeps a superblock from going (rwl_mount_unregister() is the first
- * thing its kill_sb does) while a request works on it.
+ * thing its kill_sb does) while a read works on it; a change holds an
+ * active reference instead, so that a long reset blocks no other mount.
  */
 #include <linux/capability.h>
 #include <linux/kdev_t.h>
 #include <net/genetlink.h>
 
 #include "rwlayer.h"
+
+/*
+ * The largest reply (a mount with many long rules in its options), and
+ * an event's room: a rule path and a path of up to PATH_MAX each.
+ */
+#define RWL_NL_MAX_MSG		(64 * 1024)
+#define RWL_NL_EVENT_SIZE	(2 * nla_total_size(PATH_MAX) + 256)
 
 static DEFINE_MUTEX(rwl_mounts_lock);
 static LIST_HEAD(rwl_mounts);
@@ -43,9 +51,14 @@ static const u8 rwl_uapi_kind[] = {
 	[RWL_RULE_FILE] = RWLAYER_RULE_FILE,
 };
 
-static bool rwl_nl_admin(struct genl_info *info)
+/*
+ * netlink_capable(): the opener of the socket must have the capability
+ * too, so that a privileged program fed a socket by an unprivileged one
+ * is not a way around it.
+ */
+static bool rwl_nl_admin(struct sk_buff *skb, struct genl_info *info)
 {
-	if (capable(CAP_SYS_ADMIN))
+	if (netlink_capable(skb, CAP_SYS_ADMIN))
 		return true;
 	NL_SET_ERR_MSG(info->extack,
 		       "changing rwlayer rules needs CAP_SYS_ADMIN in the initial user namespace");
@@ -124,13 +137,12 @@ static int rwl_put_u64(struct sk_buff *skb, int type, u64 value)
 	return nla_put_u64_64bit(skb, type, value, RWLAYER_A_PAD);
 }
 
-static int rwl_fill_rule(struct sk_buff *skb, const struct rwl_fs *ofs,
-			 const struct rwl_rule *rule)
+/* A rule's attributes; events carry the mount id already. */
+static int rwl_fill_rule_attrs(struct sk_buff *skb, const struct rwl_rule *rule)
 {
 	const struct rwl_dir_owner *owner = &rule->owner;
 
-	if (nla_put_u32(skb, RWLAYER_A_MOUNT_ID, ofs->id) ||
-	    rwl_put_rule_path(skb, rule) ||
+	if (rwl_put_rule_path(skb, rule) ||
 	    nla_put_u8(skb, RWLAYER_A_RULE_KIND, rwl_uapi_kind[rule->kind]) ||
 	    rwl_put_u64(skb, RWLAYER_A_RULE_MAX_BYTES,
 			READ_ONCE(rule->max_bytes)) ||
@@ -166,6 +178,14 @@ static int rwl_fill_rule(struct sk_buff *skb, const struct rwl_fs *ofs,
 	return 0;
 }
 
+static int rwl_fill_rule(struct sk_buff *skb, const struct rwl_fs *ofs,
+			 const struct rwl_rule *rule)
+{
+	if (nla_put_u32(skb, RWLAYER_A_MOUNT_ID, ofs->id))
+		return -EMSGSIZE;
+	return rwl_fill_rule_attrs(skb, rule);
+}
+
 static unsigned int rwl_active_rules(struct rwl_fs *ofs)
 {
 	unsigned int i, n = 0;
@@ -175,13 +195,18 @@ static unsigned int rwl_active_rules(struct rwl_fs *ofs)
 	return n;
 }
 
-/* The options as /proc/self/mountinfo shows them, without the leading ','. */
+/*
+ * The options as /proc/self/mountinfo shows them, without the leading
+ * ','; as much room as the message has left, at most RWL_NL_MAX_MSG.
+ */
 static int rwl_put_options(struct sk_buff *skb, struct rwl_fs *ofs)
 {
 	struct seq_file m = {};
 	int err;
 
-	m.size = PAGE_SIZE;
+	m.size = min_t(size_t, skb_tailroom(skb), RWL_NL_MAX_MSG);
+	if (m.size <= NLA_HDRLEN)
+		return -EMSGSIZE;
 	m.buf = kvmalloc(m.size, GFP_KERNEL);
 	if (!m.buf)
 		return -ENOMEM;
@@ -205,36 +230,18 @@ static int rwl_put_lowers(struct sk_buff *skb, struct rwl_fs *ofs)
 {
 	struct nlattr *nest;
 	unsigned int i;
-	char *buf, *p;
-	int err = 0;
 
-	buf = kmalloc(PATH_MAX, GFP_KERNEL);
-	if (!buf)
-		return -ENOMEM;
 	nest = nla_nest_start(skb, RWLAYER_A_LOWERS);
-	if (!nest) {
-		err = -EMSGSIZE;
-		goto out;
+	if (!nest)
+		return -EMSGSIZE;
+	for (i = 0; i < ofs->num_lower; i++) {
+		if (nla_put_string(skb, RWLAYER_A_LOWER, ofs->layers[i].name)) {
+			nla_nest_cancel(skb, nest);
+			return -EMSGSIZE;
+		}
 	}
-	for (i = 0; i < ofs->num_lower && !err; i++) {
-		struct path path = {
-			.mnt = ofs->layers[i].mnt,
-			.dentry = ofs->layers[i].mnt->mnt_root,
-		};
-
-		/* The private clone's root is the directory the user named. */
-		p = d_path(&path, buf, PATH_MAX);
-		if (IS_ERR(p))
-			p = "?";
-		err = nla_put_string(skb, RWLAYER_A_LOWER, p);
-	}
-	if (err)
-		nla_nest_cancel(skb, nest);
-	else
-		nla_nest_end(skb, nest);
-out:
-	kfree(buf);
-	return err;
+	nla_nest_end(skb, nest);
+	return 0;
 }
 
 static int rwl_fill_mount(struct sk_buff *skb, struct rwl_fs *ofs)
@@ -277,30 +284,33 @@ static int rwl_fill_rule_msg(struct sk_buff *skb, struct rwl_fs *ofs,
 	return rwl_fill_rule(skb, ofs, arg);
 }
 
-/* Answer a "do" request with one message built by @fill. */
+/*
+ * Answer a "do" request with one message built by @fill: in a page
+ * first, in a larger buffer when long paths or many rules need it.
+ */
 static int rwl_nl_reply(struct genl_info *info, u8 cmd, rwl_fill_fn fill,
 			struct rwl_fs *ofs, const void *arg)
 {
+	size_t size = NLMSG_GOODSIZE;
 	struct sk_buff *skb;
 	void *hdr;
 	int err;
 
-	skb = genlmsg_new(NLMSG_GOODSIZE, GFP_KERNEL);
-	if (!skb)
-		return -ENOMEM;
-	hdr = genlmsg_put_reply(skb, info, &rwl_genl_family, 0, cmd);
-	err = -EMSGSIZE;
-	if (!hdr)
-		goto err_free;
-	err = fill(skb, ofs, arg);
-	if (err)
-		goto err_free;
+	for (;;) {
+		skb = genlmsg_new(size, GFP_KERNEL);
+		if (!skb)
+			return -ENOMEM;
+		hdr = genlmsg_put_reply(skb, info, &rwl_genl_family, 0, cmd);
+		err = hdr ? fill(skb, ofs, arg) : -EMSGSIZE;
+		if (!err)
+			break;
+		nlmsg_free(skb);
+		if (err != -EMSGSIZE || size >= RWL_NL_MAX_MSG)
+			return err;
+		size = RWL_NL_MAX_MSG;
+	}
 	genlmsg_end(skb, hdr);
 	return genlmsg_reply(skb, info);
-
-err_free:
-	nlmsg_free(skb);
-	return err;
 }
 
 static int rwl_nl_get_version(struct sk_buff *skb, struct genl_info *info)
@@ -493,29 +503,54 @@ static int rwl_nl_owner(struct genl_info *info, struct rwl_dir_owner *owner)
 	return 0;
 }
 
-/* Checks every change shares: privilege, a writable mount, a sane path. */
-static struct rwl_fs *rwl_nl_change_target(struct genl_info *info,
+/*
+ * Checks every change shares: privilege, a writable mount, a sane path.
+ * The mount comes back with an active reference (rwl_nl_put() drops it),
+ * not under rwl_mounts_lock: a reset may take long, and other mounts
+ * come and go meanwhile.
+ */
+static struct rwl_fs *rwl_nl_change_target(struct sk_buff *skb,
+					   struct genl_info *info,
 					   const char **path)
 {
+	struct nlattr *id = info->attrs[RWLAYER_A_MOUNT_ID];
 	struct rwl_fs *ofs;
+	int err = 0;
 
-	if (!rwl_nl_admin(info))
+	if (!rwl_nl_admin(skb, info))
 		return ERR_PTR(-EPERM);
+	mutex_lock(&rwl_mounts_lock);
 	ofs = rwl_nl_mount(info->attrs, info->extack);
+	if (!IS_ERR(ofs) && !atomic_inc_not_zero(&ofs->sb->s_active)) {
+		NL_SET_ERR_MSG_ATTR(info->extack, id, "the mount is going away");
+		ofs = ERR_PTR(-ENOENT);
+	}
+	mutex_unlock(&rwl_mounts_lock);
 	if (IS_ERR(ofs))
 		return ofs;
 	if (!ofs->upper.mnt) {
-		NL_SET_ERR_MSG_ATTR(info->extack, info->attrs[RWLAYER_A_MOUNT_ID],
+		NL_SET_ERR_MSG_ATTR(info->extack, id,
 				    "the mount has no upper layer: it cannot have rules");
-		return ERR_PTR(-EROFS);
-	}
-	if (sb_rdonly(ofs->sb)) {
-		NL_SET_ERR_MSG_ATTR(info->extack, info->attrs[RWLAYER_A_MOUNT_ID],
+		err = -EROFS;
+	} else if (sb_rdonly(ofs->sb)) {
+		NL_SET_ERR_MSG_ATTR(info->extack, id,
 				    "the mount is read-only (remounted ro)");
-		return ERR_PTR(-EROFS);
+		err = -EROFS;
+	} else {
+		*path = rwl_nl_rule_path(info);
+		if (!*path)
+			err = -EINVAL;
 	}
-	*path = rwl_nl_rule_path(info);
-	return *path ? ofs : ERR_PTR(-EINVAL);
+	if (err) {
+		deactivate_super(ofs->sb);
+		return ERR_PTR(err);
+	}
+	return ofs;
+}
+
+static void rwl_nl_put(struct rwl_fs *ofs)
+{
+	deactivate_super(ofs->sb);
 }
 
 static int rwl_nl_add_rule(struct sk_buff *skb, struct genl_info *info)
@@ -525,11 +560,9 @@ static int rwl_nl_add_rule(struct sk_buff *skb, struct genl_info *info)
 	struct rwl_fs *ofs;
 	int err;
 
-	mutex_lock(&rwl_mounts_lock);
-	ofs = rwl_nl_change_target(info, &path);
-	err = PTR_ERR_OR_ZERO(ofs);
-	if (err)
-		goto out;
+	ofs = rwl_nl_change_target(skb, info, &path);
+	if (IS_ERR(ofs))
+		return PTR_ERR(ofs);
 	err = -EINVAL;
 	if (!rwl_nl_require(info, RWLAYER_A_RULE_KIND,
 			    "missing rule kind (RWLAYER_A_RULE_KIND)"))
@@ -560,7 +593,7 @@ static int rwl_nl_add_rule(struct sk_buff *skb, struct genl_info *info)
 	mutex_unlock(&ofs->rules_lock);
 	kfree(spec.path);	/* NULL once a slot took it */
 out:
-	mutex_unlock(&rwl_mounts_lock);
+	rwl_nl_put(ofs);
 	return err;
 }
 
@@ -570,15 +603,13 @@ static int rwl_nl_del_rule(struct sk_buff *skb, struct genl_info *info)
 	struct rwl_fs *ofs;
 	int err;
 
-	mutex_lock(&rwl_mounts_lock);
-	ofs = rwl_nl_change_target(info, &path);
-	err = PTR_ERR_OR_ZERO(ofs);
-	if (!err) {
-		mutex_lock(&ofs->rules_lock);
-		err = rwl_rule_del(ofs, path, info->extack);
-		mutex_unlock(&ofs->rules_lock);
-	}
-	mutex_unlock(&rwl_mounts_lock);
+	ofs = rwl_nl_change_target(skb, info, &path);
+	if (IS_ERR(ofs))
+		return PTR_ERR(ofs);
+	mutex_lock(&ofs->rules_lock);
+	err = rwl_rule_del(ofs, path, info->extack);
+	mutex_unlock(&ofs->rules_lock);
+	rwl_nl_put(ofs);
 	return err;
 }
 
@@ -591,11 +622,9 @@ static int rwl_nl_set_rule(struct sk_buff *skb, struct genl_info *info)
 	u8 warn;
 	int err;
 
-	mutex_lock(&rwl_mounts_lock);
-	ofs = rwl_nl_change_target(info, &path);
-	err = PTR_ERR_OR_ZERO(ofs);
-	if (err)
-		goto out;
+	ofs = rwl_nl_change_target(skb, info, &path);
+	if (IS_ERR(ofs))
+		return PTR_ERR(ofs);
 	mutex_lock(&ofs->rules_lock);
 	rule = rwl_rule_find(ofs, path);
 	err = -ENOENT;
@@ -626,8 +655,7 @@ static int rwl_nl_set_rule(struct sk_buff *skb, struct genl_info *info)
 	err = 0;
 out_unlock:
 	mutex_unlock(&ofs->rules_lock);
-out:
-	mutex_unlock(&rwl_mounts_lock);
+	rwl_nl_put(ofs);
 	return err;
 }
 
@@ -638,11 +666,9 @@ static int rwl_nl_reset_rule(struct sk_buff *skb, struct genl_info *info)
 	struct rwl_fs *ofs;
 	int err;
 
-	mutex_lock(&rwl_mounts_lock);
-	ofs = rwl_nl_change_target(info, &path);
-	err = PTR_ERR_OR_ZERO(ofs);
-	if (err)
-		goto out;
+	ofs = rwl_nl_change_target(skb, info, &path);
+	if (IS_ERR(ofs))
+		return PTR_ERR(ofs);
 	mutex_lock(&ofs->rules_lock);
 	rule = rwl_rule_find(ofs, path);
 	err = -ENOENT;
@@ -654,8 +680,7 @@ static int rwl_nl_reset_rule(struct sk_buff *skb, struct genl_info *info)
 				     nla_get_flag(info->attrs[RWLAYER_A_FORCE]),
 				     info->extack);
 	mutex_unlock(&ofs->rules_lock);
-out:
-	mutex_unlock(&rwl_mounts_lock);
+	rwl_nl_put(ofs);
 	return err;
 }
 
@@ -765,7 +790,7 @@ static struct sk_buff *rwl_event_new(struct rwl_fs *ofs, int event, void **hdr)
 
 	if (!genl_has_listeners(&rwl_genl_family, &init_net, RWL_MCGRP_EVENTS))
 		return NULL;
-	skb = genlmsg_new(NLMSG_GOODSIZE, GFP_NOFS);
+	skb = genlmsg_new(RWL_NL_EVENT_SIZE, GFP_NOFS);
 	if (!skb)
 		return NULL;
 	*hdr = genlmsg_put(skb, 0, 0, &rwl_genl_family, 0, RWLAYER_CMD_EVENT);
@@ -791,7 +816,7 @@ void rwl_event_rule(struct rwl_fs *ofs, struct rwl_rule *rule, int event)
 	skb = rwl_event_new(ofs, event, &hdr);
 	if (!skb)
 		return;
-	if (rwl_fill_rule(skb, ofs, rule)) {
+	if (rwl_fill_rule_attrs(skb, rule)) {
 		nlmsg_free(skb);
 		return;
 	}

@@ -106,7 +106,8 @@ static struct dentry *rwl_upper_at(struct super_block *sb, const char *path)
 		dput(dir);
 		if (IS_ERR(child))
 			return child;
-		if (d_is_negative(child)) {
+		/* Nothing of the rule's in the upper under a non-directory. */
+		if (d_is_negative(child) || (*end && !d_can_lookup(child))) {
 			dput(child);
 			return NULL;
 		}
@@ -279,23 +280,26 @@ int rwl_rule_reset(struct rwl_fs *ofs, struct rwl_rule *rule, bool force,
 		return -EBUSY;
 	}
 	err = mnt_want_write(ofs->upper.mnt);
-	if (err)
-		return err;
-	old_cred = rwl_override_creds(sb);
-	upper = rwl_upper_at(sb, path);
-	err = PTR_ERR_OR_ZERO(upper);
-	if (upper && !IS_ERR(upper))
-		err = rwl_reset_upper(sb, rule, upper);
-	revert_creds(old_cred);
-	mnt_drop_write(ofs->upper.mnt);
 	if (err) {
-		NL_SET_ERR_MSG(extack, "cannot remove the rule's content from the upper");
-		if (!IS_ERR_OR_NULL(upper))
-			dput(upper);
+		NL_SET_ERR_MSG(extack, "the upper filesystem is read-only");
 		return err;
 	}
+	old_cred = rwl_override_creds(sb);
+	upper = rwl_upper_at(sb, path);
+	if (IS_ERR(upper)) {
+		revert_creds(old_cred);
+		mnt_drop_write(ofs->upper.mnt);
+		NL_SET_ERR_MSG(extack, "cannot look up the rule's path in the upper");
+		return PTR_ERR(upper);
+	}
+	err = upper ? rwl_reset_upper(sb, rule, upper) : 0;
+	revert_creds(old_cred);
+	mnt_drop_write(ofs->upper.mnt);
 
-	/* Absent names cached under the old content are looked up again. */
+	/*
+	 * Even after a partial removal, nothing cached may keep pointing at
+	 * what is gone: absent names are looked up again, inodes forgotten.
+	 */
 	atomic_inc(&ofs->resets);
 	kept = upper ? rwl_forget_inodes(ofs, rule, path, upper,
 					 rule->kind != RWL_RULE_FILE) : 0;
@@ -303,6 +307,10 @@ int rwl_rule_reset(struct rwl_fs *ofs, struct rwl_rule *rule, bool force,
 	atomic64_set(&rule->bytes, 0);
 	atomic64_set(&rule->inodes, kept);
 	rwl_rule_rearm(rule);
+	if (err) {
+		NL_SET_ERR_MSG(extack, "the rule's content was removed only in part");
+		return err;
+	}
 	err = rwl_reset_inner(ofs, rule, path, extack);
 	rwl_event_rule(ofs, rule, RWLAYER_EVENT_RULE_RESET);
 	return err;

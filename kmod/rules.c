@@ -43,13 +43,22 @@ static struct rwl_rule_node *rwl_node_alloc(const char *name, unsigned int len)
 	return node;
 }
 
+/*
+ * Iteratively: a rule path may have 2000 components.  Each node's
+ * children are spliced in front of its siblings before it is freed.
+ */
 static void rwl_node_free(struct rwl_rule_node *node)
 {
-	struct rwl_rule_node *next;
+	struct rwl_rule_node *next, *last;
 
 	while (node) {
-		rwl_node_free(node->children);
 		next = node->next;
+		if (node->children) {
+			for (last = node->children; last->next; last = last->next)
+				;
+			last->next = next;
+			next = node->children;
+		}
 		kfree(node);
 		node = next;
 	}
@@ -150,12 +159,14 @@ static struct rwl_rule *rwl_slot_fill(struct rwl_fs *ofs,
 	}
 	if (i == RWL_MAX_RULES)
 		return ERR_PTR(-ENOSPC);
-	if (!ofs->rules[i]) {
-		ofs->rules[i] = kzalloc(sizeof(*rule), GFP_KERNEL);
-		if (!ofs->rules[i])
-			return ERR_PTR(-ENOMEM);
-	}
 	rule = ofs->rules[i];
+	if (!rule) {
+		rule = kzalloc(sizeof(*rule), GFP_KERNEL);
+		if (!rule)
+			return ERR_PTR(-ENOMEM);
+		/* rwl_show_rules() reads the slots without rules_lock. */
+		smp_store_release(&ofs->rules[i], rule);
+	}
 	old = rcu_dereference_protected(rule->path,
 					lockdep_is_held(&ofs->rules_lock));
 	rcu_assign_pointer(rule->path, spec->path);
@@ -181,7 +192,8 @@ static struct rwl_rule *rwl_slot_fill(struct rwl_fs *ofs,
 	rule->ofs = ofs;
 	/* Charges and open files of the slot's old rule are not ours. */
 	WRITE_ONCE(rule->gen, rule->gen + 1);
-	rule->active = true;
+	/* The rule is complete before rwl_show_rules() can see it active. */
+	smp_store_release(&rule->active, true);
 	return rule;
 }
 
@@ -257,45 +269,109 @@ static void rwl_place_root(const struct rwl_rule_node *root,
 	place->dir_rule = root->rule;
 }
 
+#define RWL_PLACE_BATCH 16
+
+/*
+ * Walk up from @dentry to its nearest ancestor with a current place and
+ * return that one (NULL when even the root is stale).  @batch gets the
+ * stale entries right below it, topmost first, at most RWL_PLACE_BATCH.
+ */
+static const struct dentry *rwl_place_stale_top(const struct dentry *dentry,
+						unsigned int gen,
+						const struct dentry **batch,
+						unsigned int *count)
+{
+	const struct dentry *ring[RWL_PLACE_BATCH];
+	const struct dentry *d = dentry, *parent;
+	unsigned int n = 0, i;
+
+	for (;;) {
+		ring[n++ % RWL_PLACE_BATCH] = d;
+		parent = READ_ONCE(d->d_parent);
+		if (d == parent)
+			parent = NULL;
+		if (!parent || RWL_E(parent)->place_gen == gen)
+			break;
+		d = parent;
+	}
+	*count = min_t(unsigned int, n, RWL_PLACE_BATCH);
+	for (i = 0; i < *count; i++)
+		batch[i] = ring[(n - 1 - i) % RWL_PLACE_BATCH];
+	return parent;
+}
+
+static void rwl_place_refresh_one(const struct dentry *d,
+				  const struct rwl_rule_node *root,
+				  unsigned int gen)
+{
+	struct rwl_entry *entry = RWL_E(d);
+	const struct dentry *parent;
+	struct rwl_place place;
+
+	/* d_lock: the name and the parent of one moment. */
+	spin_lock(&((struct dentry *)d)->d_lock);
+	parent = d->d_parent;
+	if (parent == d)
+		rwl_place_root(root, &place);
+	else
+		rwl_place_child(&RWL_E(parent)->place, d->d_name.name,
+				d->d_name.len, &place);
+	spin_unlock(&((struct dentry *)d)->d_lock);
+	entry->place = place;
+	entry->place_gen = gen;
+}
+
+/*
+ * Below the last rule node every name has the same place, so a long
+ * stale chain under such an ancestor is filled in one pass.
+ */
+static void rwl_place_fill(const struct dentry *dentry,
+			   const struct dentry *fresh, unsigned int gen)
+{
+	const struct rwl_place *from = &RWL_E(fresh)->place;
+	const struct dentry *d = dentry;
+
+	while (d != fresh) {
+		RWL_E(d)->place = (struct rwl_place){
+			.rule = from->dir_rule,
+			.dir_rule = from->dir_rule,
+		};
+		RWL_E(d)->place_gen = gen;
+		if (d == READ_ONCE(d->d_parent))
+			break;
+		d = READ_ONCE(d->d_parent);
+	}
+}
+
 /*
  * Bring the places of @dentry and its ancestors up to the current
- * generation, topmost stale one first.  Rare (after a table change), so
- * one lock for all of them is enough.  Walking up needs no references:
- * @dentry pins its ancestors, and RCU keeps a parent that a concurrent
- * rename lets go of.
+ * generation, topmost stale ones first, in batches: the cost stays
+ * linear in the depth of @dentry (the rule tree is shallow).  Rare
+ * (after a table change), so one lock for all of them is enough.
+ * Walking up needs no references: @dentry pins its ancestors, and RCU
+ * keeps a parent that a concurrent rename lets go of; a directory that
+ * can be renamed has no rule node at or below it, so its place is the
+ * same under either parent.
  */
 static void rwl_place_refresh(const struct dentry *dentry)
 {
 	struct rwl_fs *ofs = RWL_FS(dentry->d_sb);
+	const struct dentry *batch[RWL_PLACE_BATCH], *fresh;
 	const struct rwl_rule_node *root;
-	const struct dentry *d, *parent;
-	struct rwl_entry *entry;
-	struct rwl_place place;
-	unsigned int gen;
+	unsigned int gen, count, i;
 
 	rcu_read_lock();
 	write_seqlock(&ofs->place_lock);
 	gen = ofs->rule_gen;
 	root = rcu_dereference(ofs->rule_root);
 	while (RWL_E(dentry)->place_gen != gen) {
-		d = dentry;
-		for (;;) {
-			parent = READ_ONCE(d->d_parent);
-			if (d == parent || RWL_E(parent)->place_gen == gen)
-				break;
-			d = parent;
+		fresh = rwl_place_stale_top(dentry, gen, batch, &count);
+		if (fresh && !RWL_E(fresh)->place.node) {
+			rwl_place_fill(dentry, fresh, gen);
+			break;
 		}
-		entry = RWL_E(d);
-		if (d == parent) {
-			rwl_place_root(root, &place);
-		} else {
-			spin_lock(&((struct dentry *)d)->d_lock);
-			rwl_place_child(&RWL_E(parent)->place, d->d_name.name,
-					d->d_name.len, &place);
-			spin_unlock(&((struct dentry *)d)->d_lock);
-		}
-		entry->place = place;
-		entry->place_gen = gen;
+		for (i = 0; i < count; i++)
+			rwl_place_refresh_one(batch[i], root, gen);
 	}
 	write_sequnlock(&ofs->place_lock);
 	rcu_read_unlock();
@@ -530,6 +606,12 @@ int rwl_prepare_empty(struct super_block *sb, struct rwl_rule *rule,
 			err = PTR_ERR(child);
 			goto out;
 		}
+		/* A symlink or file on the way: lookup_one() would not stop. */
+		if (*end && d_is_positive(child) && !d_can_lookup(child)) {
+			dput(child);
+			err = -ENOTDIR;
+			goto out;
+		}
 		if (*end && d_is_negative(child))
 			err = rwl_mkdir_step(dir, child);
 		dput(dir);
@@ -559,10 +641,11 @@ out:
 	if (err == -EBUSY)
 		NL_SET_ERR_MSG(extack, "a filesystem is mounted on the rule's directory");
 	else if (err == -ENOTDIR)
-		NL_SET_ERR_MSG(extack, "an empty rule's path is a file in the union");
+		NL_SET_ERR_MSG(extack, "the rule's path or a parent is not a directory");
 	else if (err)
 		NL_SET_ERR_MSG(extack, "cannot make the empty rule's directory in the upper");
-	if (err)
+	/* A netlink request has its answer in the extack; a mount, here. */
+	if (err && !extack)
 		pr_err("rule=%s: cannot prepare the empty directory (%pe)\n",
 		       path, ERR_PTR(err));
 	return err;

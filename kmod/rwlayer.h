@@ -39,6 +39,7 @@
 struct rwl_layer {
 	struct vfsmount *mnt;
 	unsigned int idx;		/* lowers: 0 is the topmost */
+	char *name;			/* its path at mount time, for tools */
 };
 
 enum rwl_rule_kind {

@@ -57,21 +57,30 @@ static void rwl_show_rule(struct seq_file *m, const struct rwl_rule *rule,
 		seq_printf(m, ":inodes=%llu", max_inodes);
 }
 
-/* The rules as they are now, which netlink may have changed. */
+/*
+ * The rules as they are now, which netlink may have changed.  Without
+ * rules_lock: a reader of /proc/mounts holds namespace_sem, which a rule
+ * change may need (a stale dentry's d_invalidate() detaches mounts).
+ * Slots are never freed before the superblock, paths are RCU.
+ */
 void rwl_show_rules(struct seq_file *m, struct rwl_fs *ofs)
 {
 	const struct rwl_rule *rule;
 	unsigned int i, shown = 0;
 
-	mutex_lock(&ofs->rules_lock);
+	rcu_read_lock();
 	for (i = 0; !ofs->rules_implicit && i < RWL_MAX_RULES; i++) {
-		rule = ofs->rules[i];
-		if (!rule || !rule->active)
+		/* Pairs with the release of the slot in rwl_slot_fill(). */
+		rule = smp_load_acquire(&ofs->rules[i]);
+		if (!rule)
 			continue;
-		rwl_show_rule(m, rule, rwl_rule_path_locked(ofs, rule));
+		/* Pairs with the release of ->active in rwl_slot_fill(). */
+		if (!smp_load_acquire(&rule->active))
+			continue;
+		rwl_show_rule(m, rule, rcu_dereference(rule->path));
 		shown++;
 	}
-	mutex_unlock(&ofs->rules_lock);
+	rcu_read_unlock();
 	if (!shown && !ofs->rules_implicit)
 		seq_puts(m, ",rule=none");
 }
@@ -122,8 +131,10 @@ static void rwl_free_fs(struct rwl_fs *ofs)
 		return;
 	dput(ofs->workdir);
 	kern_unmount(ofs->upper.mnt);
-	for (i = 0; i < ofs->num_lower; i++)
+	for (i = 0; i < ofs->num_lower; i++) {
 		kern_unmount(ofs->layers[i].mnt);
+		kfree(ofs->layers[i].name);
+	}
 	kfree(ofs->layers);
 	rwl_rules_free(ofs);
 	kfree(ofs->lower_spec);
@@ -132,6 +143,23 @@ static void rwl_free_fs(struct rwl_fs *ofs)
 	if (ofs->creator_cred)
 		put_cred(ofs->creator_cred);
 	kfree(ofs);
+}
+
+/*
+ * A private clone has no place in any namespace (d_path() of it is "/"),
+ * so the name tools see is taken from the path the mounter gave.
+ */
+static char *rwl_layer_name(const struct path *path)
+{
+	char *buf, *p, *name;
+
+	buf = kmalloc(PATH_MAX, GFP_KERNEL);
+	if (!buf)
+		return NULL;
+	p = d_path(path, buf, PATH_MAX);
+	name = kstrdup(IS_ERR(p) ? "?" : p, GFP_KERNEL);
+	kfree(buf);
+	return name;
 }
 
 /* Take over the resolved lower paths as private, read-only mounts. */
@@ -146,10 +174,14 @@ static int rwl_get_layers(struct fs_context *fc, struct rwl_fs *ofs)
 		return -ENOMEM;
 
 	for (i = 0; i < ctx->num_lower; i++) {
+		ofs->layers[i].name = rwl_layer_name(&ctx->lower[i]);
+		if (!ofs->layers[i].name)
+			return -ENOMEM;
 		mnt = clone_private_mount(&ctx->lower[i]);
 		if (IS_ERR(mnt)) {
 			errorfc(fc, "lower %pd2: cannot clone its mount (%pe)",
 				ctx->lower[i].dentry, mnt);
+			kfree(ofs->layers[i].name);
 			return PTR_ERR(mnt);
 		}
 		/* Writes never go to a lower, and atime belongs to the union. */
@@ -461,17 +493,18 @@ static int __init rwl_init(void)
 	err = rwl_init_inode_cache();
 	if (err)
 		return err;
-	err = register_filesystem(&rwl_fs_type);
-	if (err)
-		goto err_cache;
+	/* The family first: once registered, the filesystem can be mounted. */
 	err = rwl_netlink_init();
 	if (err)
-		goto err_fs;
+		goto err_cache;
+	err = register_filesystem(&rwl_fs_type);
+	if (err)
+		goto err_netlink;
 	pr_info("version %s loaded\n", RWLAYER_VERSION);
 	return 0;
 
-err_fs:
-	unregister_filesystem(&rwl_fs_type);
+err_netlink:
+	rwl_netlink_exit();
 err_cache:
 	rwl_destroy_inode_cache();
 	return err;
@@ -479,8 +512,8 @@ err_cache:
 
 static void __exit rwl_exit(void)
 {
-	rwl_netlink_exit();
 	unregister_filesystem(&rwl_fs_type);
+	rwl_netlink_exit();
 	rwl_destroy_inode_cache();
 }
 
