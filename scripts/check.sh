@@ -201,6 +201,9 @@ main() {
 	done
 	step common "build selftests" selftests make --no-print-directory selftests || true
 	step common "checkpatch (make style)" style make --no-print-directory style || true
+	step common "netlink spec matches the uapi header and policies" spec \
+		python3 scripts/check-spec.py || true
+	step common "man pages render without warnings in 80 columns" man scripts/check-man.sh || true
 	userspace_tests
 	for k in "${kernels[@]}"; do
 		if [ -n "${RWLAYER_SKIP_DKMS:-}" ]; then
