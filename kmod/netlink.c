@@ -619,6 +619,7 @@ static int rwl_nl_set_rule(struct sk_buff *skb, struct genl_info *info)
 	const char *path;
 	struct rwl_fs *ofs;
 	u64 max_bytes, max_inodes;
+	bool changed;
 	u8 warn;
 	int err;
 
@@ -645,12 +646,16 @@ static int rwl_nl_set_rule(struct sk_buff *skb, struct genl_info *info)
 	max_inodes = READ_ONCE(rule->max_inodes);
 	warn = READ_ONCE(rule->warn);
 	rwl_nl_limits(info, &max_bytes, &max_inodes, &warn);
+	changed = max_bytes != rule->max_bytes ||
+		  max_inodes != rule->max_inodes || warn != rule->warn;
 	/* A lower limit than the usage is allowed: writes fail until then. */
 	WRITE_ONCE(rule->max_bytes, max_bytes);
 	WRITE_ONCE(rule->max_inodes, max_inodes);
 	WRITE_ONCE(rule->warn, warn);
 	ofs->rules_implicit = false;
-	rwl_rule_rearm(rule);
+	/* New levels are crossed afresh; unchanged ones were sent already. */
+	if (changed)
+		rwl_rule_rearm(rule);
 	rwl_event_rule(ofs, rule, RWLAYER_EVENT_RULE_CHANGED);
 	err = 0;
 out_unlock:

@@ -10,6 +10,7 @@
 # Run it (needs root), or source it for its functions:
 #   deps_all              everything `make check` needs (what running it does)
 #   deps_demo             what `make demo` needs
+#   deps_e2e              what the end-to-end tests (scripts/e2e/) need
 #   deps_ensure PKG...    install those of PKG that are missing
 #
 # The two target kernels: Debian 12's own 6.1 (linux-image-amd64 from
@@ -27,12 +28,21 @@ deps_log() {
 
 # Packages besides the kernels.  libmnl/libnl/pkg-config build the
 # userspace tools, clang their fuzz harness (libFuzzer), python3-yaml
-# checks the netlink spec, man-db/groff-base check the man pages.
+# checks the netlink spec, man-db/groff-base check the man pages, jq goes
+# into the test guest to read overlayctl's JSON.
 deps_base_pkgs="qemu-system-x86 busybox-static linux-source-6.1 sparse dkms
 	cpio xz-utils zstd kmod libmnl-dev libnl-3-dev libnl-route-3-dev
-	pkg-config clang python3-yaml man-db groff-base build-essential"
+	pkg-config clang python3-yaml man-db groff-base bsdextrautils jq
+	build-essential"
 deps_demo_pkgs="qemu-system-x86 busybox-static sparse cpio xz-utils zstd kmod
 	libmnl-dev libnl-3-dev libnl-route-3-dev pkg-config build-essential"
+# The end-to-end tests: debootstrap builds the client root; ganesha
+# (+ rpcbind for NFSv3) and nbd-server serve it; QEMU's PXE ROMs
+# (ipxe-qemu) and pxelinux boot it; busybox nc is the guestfwd command;
+# e2fsprogs makes the NBD image; iproute2 sets up the namespace.
+deps_e2e_pkgs="debootstrap nfs-ganesha nfs-ganesha-vfs rpcbind nbd-server
+	pxelinux syslinux-common qemu-system-x86 ipxe-qemu busybox-static
+	e2fsprogs iproute2"
 
 deps_apt_get() {
 	DEBIAN_FRONTEND=noninteractive apt-get -q -y -o Dpkg::Use-Pty=0 "$@"
@@ -144,6 +154,27 @@ deps_demo() {
 	deps_ensure $deps_demo_pkgs
 	deps_kernel_61
 	deps_log "all dependencies installed"
+}
+
+# Installing these packages enables and starts their system services,
+# which would serve on every interface of the host.  The tests run their
+# own instances in a namespace; the host's stay off.
+deps_e2e_quiet_services() {
+	[ -d /run/systemd/system ] || return 0
+	systemctl disable --now nfs-ganesha.service nfs-ganesha-lock.service \
+		rpcbind.service rpcbind.socket nbd-server.service > /dev/null 2>&1 || true
+}
+
+# The client's kernels come from the client root's own apt, not the host.
+deps_e2e() {
+	local -a missing
+
+	# shellcheck disable=SC2086 # word list
+	mapfile -t missing < <(deps_missing $deps_e2e_pkgs)
+	[ "${#missing[@]}" -eq 0 ] && return 0
+	deps_ensure "${missing[@]}"
+	deps_e2e_quiet_services
+	deps_log "all end-to-end test dependencies installed"
 }
 
 # Executed rather than sourced: install everything.
