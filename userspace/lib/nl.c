@@ -12,6 +12,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <libmnl/libmnl.h>
 #include <linux/genetlink.h>
@@ -582,6 +583,14 @@ static int rwl_nl_resolve(struct rwl_nl *nl)
 	nl->family_id = family.id;
 	nl->events_group = family.events_group;
 	return 0;
+}
+
+const char *rwl_nl_missing_family_reason(const char *sysfs_module)
+{
+	if (access(sysfs_module, F_OK) == 0)
+		return "the rwlayer module is loaded, but its netlink family "
+		       "exists only in the initial network namespace";
+	return "the rwlayer module is not loaded";
 }
 
 int rwl_nl_open(struct rwl_nl **nlp)

@@ -111,6 +111,17 @@ struct rwl_nl_event {
  */
 int rwl_nl_open(struct rwl_nl **nlp);
 
+/* Where sysfs shows the module while it is loaded. */
+#define RWL_NL_SYSFS_MODULE "/sys/module/rwlayer"
+
+/*
+ * Why rwl_nl_open found no family (-ENOENT), for messages: the module is
+ * not loaded, or it is (@sysfs_module exists) and this process is in a
+ * network namespace other than the initial one, where the family does
+ * not exist.
+ */
+const char *rwl_nl_missing_family_reason(const char *sysfs_module);
+
 /* Close the socket and free the handle; NULL is fine. */
 void rwl_nl_close(struct rwl_nl *nl);
 

@@ -45,7 +45,8 @@ int ctl_nl_open(struct rwl_nl **nl)
 	int err = rwl_nl_open(nl);
 
 	if (err == -ENOENT)
-		ctl_err("the rwlayer module is not loaded (no generic netlink family \"%s\")",
+		ctl_err("%s (no generic netlink family \"%s\")",
+			rwl_nl_missing_family_reason(RWL_NL_SYSFS_MODULE),
 			RWLAYER_GENL_NAME);
 	else if (err)
 		ctl_nl_err(NULL, err, "cannot open a generic netlink socket");

@@ -161,8 +161,9 @@ static const char *nl_why(struct rwl_nl *nl, int err)
 {
 	static char buf[512];
 
-	snprintf(buf, sizeof(buf), "%s%s%s", err == -ENOENT ?
-		 "the rwlayer module is not loaded" : strerror(-err),
+	/* With @nl, ENOENT is a missing events group, not a missing family. */
+	snprintf(buf, sizeof(buf), "%s%s%s", err == -ENOENT && !nl ?
+		 rwl_nl_missing_family_reason(RWL_NL_SYSFS_MODULE) : strerror(-err),
 		 nl && rwl_nl_extack(nl) ? ": " : "",
 		 nl && rwl_nl_extack(nl) ? rwl_nl_extack(nl) : "");
 	return buf;

@@ -130,8 +130,9 @@ int rwld_rules_apply(struct rwl_nl *nl, const struct rwl_tab *tab,
 				out.stream, &result);
 	log_buffer_flush(&out, LOG_ERR, "");
 	if (!err)
-		rwld_log(LOG_NOTICE, "%s: %s: %zu changes applied",
-			 tab->mount.target, why, result.done);
+		rwld_log(LOG_NOTICE, "%s: %s: %zu change%s applied",
+			 tab->mount.target, why, result.done,
+			 result.done == 1 ? "" : "s");
 	rwl_apply_plan_free(&plan);
 	return err;
 }

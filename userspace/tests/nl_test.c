@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <libmnl/libmnl.h>
 #include <linux/genetlink.h>
@@ -411,6 +412,24 @@ static void test_open(void)
 	rwl_nl_close(nl);
 }
 
+/* The reason given for a missing family follows the sysfs directory. */
+static void test_missing_family_reason(void)
+{
+	char dir[] = "/tmp/nl_test.XXXXXX";
+
+	if (!mkdtemp(dir)) {
+		ok(false, "mkdtemp: %s", strerror(errno));
+		return;
+	}
+	ok(strstr(rwl_nl_missing_family_reason(dir),
+		  "only in the initial network namespace") != NULL,
+	   "module in sysfs: the family is missing from this network namespace");
+	rmdir(dir);
+	ok(!strcmp(rwl_nl_missing_family_reason(dir),
+		   "the rwlayer module is not loaded"),
+	   "module not in sysfs: not loaded");
+}
+
 int main(void)
 {
 	test_rule();
@@ -422,6 +441,7 @@ int main(void)
 	test_error();
 	test_names();
 	test_open();
+	test_missing_family_reason();
 	printf("1..%u\n", tests_run);
 	return tests_failed ? 1 : 0;
 }

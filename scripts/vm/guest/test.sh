@@ -4,7 +4,8 @@
 #
 # Guest side of `make check` (scripts/vm/run.sh KVER test OUTDIR): load
 # rwlayer.ko and the in-tree overlayfs (the differential tests compare
-# against it), run every kselftest program in /selftests, then make sure
+# against it), run every kselftest program in /selftests and then
+# guest/userspace.sh (overlayctl and rwlayerd end to end), then make sure
 # the module leaves nothing behind.
 #
 # Long mode of randops: a file randops.long in the built selftests
@@ -121,6 +122,26 @@ run_tests() {
 	fi
 }
 
+# overlayctl and rwlayerd against the module (guest/userspace.sh), counted
+# like one more test program; it skips when they are not in the initramfs.
+run_userspace() {
+	local rc limit
+
+	limit=$(test_timeout)
+	mkdir -p /tmp/work/userspace
+	echo "# rwlayer-test: userspace"
+	(cd /tmp/work/userspace && exec timeout "$limit" sh /guest/userspace.sh)
+	rc=$?
+	echo "# rwlayer-test: userspace exited $rc"
+	case "$rc" in
+	0 | 4) ;;
+	1) failed=1 ;;
+	143) not_ok "userspace.sh finished within ${limit}s (killed by timeout)" ;;
+	*) not_ok "userspace.sh exited with status $rc" ;;
+	esac
+	rm -rf /tmp/work/userspace 2> /dev/null
+}
+
 # A test that forgets to unmount would keep the module busy; report it,
 # then unmount so the rmmod check still says something.
 check_no_mounts() {
@@ -156,6 +177,7 @@ main() {
 	load_module
 	load_overlay
 	run_tests
+	run_userspace
 	check_no_mounts
 	check_rmmod
 	return "$failed"
