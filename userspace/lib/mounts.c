@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -64,10 +65,11 @@ static int rwl_mountinfo_dup(const char *escaped, char **out)
 }
 
 /*
- * One line.  Returns 1 and fills @m for an rwlayer mount, 0 for any other
- * mount, -EINVAL for a malformed line, -ENOMEM.
+ * One line.  Returns 1 and fills @m for an rwlayer mount (any mount with
+ * @all), 0 for any other mount, -EINVAL for a malformed line, -ENOMEM.
  */
-static int rwl_mountinfo_parse_line(char *line, struct rwl_mountinfo *m)
+static int rwl_mountinfo_parse_line(char *line, bool all,
+				    struct rwl_mountinfo *m)
 {
 	char *id, *parent, *dev, *root, *mountpoint, *opts, *field;
 	char *fstype, *source, *super;
@@ -92,7 +94,7 @@ static int rwl_mountinfo_parse_line(char *line, struct rwl_mountinfo *m)
 		return -EINVAL;
 	if (sscanf(dev, "%u:%u%n", &major, &minor, &end) != 2 || dev[end])
 		return -EINVAL;
-	if (strcmp(fstype, RWL_FSTYPE))
+	if (!all && strcmp(fstype, RWL_FSTYPE))
 		return 0;
 	memset(m, 0, sizeof(*m));
 	m->dev_major = major;
@@ -124,8 +126,9 @@ static int rwl_mountinfo_append(struct rwl_mountinfo_list *list,
 	return 0;
 }
 
-int rwl_mountinfo_parse(const char *text, size_t len,
-			struct rwl_mountinfo_list *list, size_t *bad_line)
+static int rwl_mountinfo_parse_some(const char *text, size_t len, bool all,
+				    struct rwl_mountinfo_list *list,
+				    size_t *bad_line)
 {
 	char *copy, *rest, *line;
 	size_t line_no = 0;
@@ -142,7 +145,7 @@ int rwl_mountinfo_parse(const char *text, size_t len,
 		line_no++;
 		if (!*line)
 			continue;
-		err = rwl_mountinfo_parse_line(line, &m);
+		err = rwl_mountinfo_parse_line(line, all, &m);
 		if (err == 1)
 			err = rwl_mountinfo_append(list, &m);
 		if (err == -ENOMEM)
@@ -158,6 +161,18 @@ int rwl_mountinfo_parse(const char *text, size_t len,
 		return err;
 	}
 	return 0;
+}
+
+int rwl_mountinfo_parse(const char *text, size_t len,
+			struct rwl_mountinfo_list *list, size_t *bad_line)
+{
+	return rwl_mountinfo_parse_some(text, len, false, list, bad_line);
+}
+
+int rwl_mountinfo_parse_all(const char *text, size_t len,
+			    struct rwl_mountinfo_list *list, size_t *bad_line)
+{
+	return rwl_mountinfo_parse_some(text, len, true, list, bad_line);
 }
 
 /* The whole of a /proc file (st_size is 0 there, so read to the end). */
@@ -203,7 +218,7 @@ static int rwl_read_file(const char *path, char **text, size_t *len)
 	return 0;
 }
 
-int rwl_mountinfo_read(struct rwl_mountinfo_list *list)
+static int rwl_mountinfo_read_some(struct rwl_mountinfo_list *list, bool all)
 {
 	char *text = NULL;
 	size_t len = 0;
@@ -213,9 +228,19 @@ int rwl_mountinfo_read(struct rwl_mountinfo_list *list)
 	err = rwl_read_file("/proc/self/mountinfo", &text, &len);
 	if (err)
 		return err;
-	err = rwl_mountinfo_parse(text, len, list, NULL);
+	err = rwl_mountinfo_parse_some(text, len, all, list, NULL);
 	free(text);
 	return err;
+}
+
+int rwl_mountinfo_read(struct rwl_mountinfo_list *list)
+{
+	return rwl_mountinfo_read_some(list, false);
+}
+
+int rwl_mountinfo_read_all(struct rwl_mountinfo_list *list)
+{
+	return rwl_mountinfo_read_some(list, true);
 }
 
 void rwl_mountinfo_list_free(struct rwl_mountinfo_list *list)

@@ -31,8 +31,15 @@ struct rwl_mountinfo_list {
 int rwl_mountinfo_parse(const char *text, size_t len,
 			struct rwl_mountinfo_list *list, size_t *bad_line);
 
+/* The same, keeping every mount. */
+int rwl_mountinfo_parse_all(const char *text, size_t len,
+			    struct rwl_mountinfo_list *list, size_t *bad_line);
+
 /* rwl_mountinfo_parse of /proc/self/mountinfo; -errno if unreadable. */
 int rwl_mountinfo_read(struct rwl_mountinfo_list *list);
+
+/* Every mount of /proc/self/mountinfo; -errno if unreadable. */
+int rwl_mountinfo_read_all(struct rwl_mountinfo_list *list);
 
 void rwl_mountinfo_list_free(struct rwl_mountinfo_list *list);
 

@@ -352,6 +352,36 @@ int ctl_cmd_rule(int argc, char **argv)
 	return CTL_EXIT_ERROR;
 }
 
+/*
+ * A reset drops cached directories above mount points inside the rule,
+ * which detaches what is mounted there (rwlayer.rst, "Reset"): name them
+ * and count them.
+ */
+static size_t ctl_mounts_below(const char *path)
+{
+	struct rwl_mountinfo_list all;
+	char *norm, *below;
+	size_t n = 0;
+
+	if (rwl_mountinfo_read_all(&all))
+		return 0;
+	norm = rwl_path_normalize(path);
+	for (size_t i = 0; norm && i < all.num; i++) {
+		below = rwl_path_below(all.mounts[i].mountpoint, norm);
+		if (below && strcmp(below, "/")) {
+			if (!n++)
+				ctl_err("reset %s: filesystems are mounted below it, "
+					"and a reset would detach them; unmount them "
+					"first, or --force:", path);
+			fprintf(stderr, "  %s\n", all.mounts[i].mountpoint);
+		}
+		free(below);
+	}
+	free(norm);
+	rwl_mountinfo_list_free(&all);
+	return n;
+}
+
 int ctl_cmd_reset(int argc, char **argv)
 {
 	const char *path = NULL;
@@ -378,6 +408,10 @@ int ctl_cmd_reset(int argc, char **argv)
 	ret = ctl_target_open(path, &t);
 	if (ret)
 		return ret;
+	if (!force && ctl_mounts_below(path)) {
+		ctl_target_close(&t);
+		return CTL_EXIT_ERROR;
+	}
 	err = rwl_nl_reset_rule(t.nl, t.mount->id, t.inner, force);
 	if (err == -EBUSY && !rwl_nl_extack(t.nl))
 		ctl_err("reset %s: %s (files are open inside; --force discards anyway)",

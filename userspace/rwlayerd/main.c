@@ -19,6 +19,7 @@
 
 #include "bootif.h"
 #include "events.h"
+#include "fmt.h"
 #include "log.h"
 #include "mount.h"
 #include "netwatch.h"
@@ -33,6 +34,7 @@ struct rwld_options {
 	const char *config;
 	const char *root;		/* --root: the system's / (initramfs) */
 	const char *iface;
+	uint64_t upper_size;		/* --upper-size: overrides @upper's size= */
 	bool oneshot, foreground, netwatch, watch_only, verbose;
 };
 
@@ -64,6 +66,7 @@ static void usage(FILE *out)
 		"      --no-netwatch  do not watch the boot interface\n"
 		"      --watch-only   only watch the boot interface (no overlaytab)\n"
 		"  -i, --iface IF     the boot interface (default: see rwlayerd(8))\n"
+		"  -s, --upper-size SIZE  size of a tmpfs upper, over @upper's size=\n"
 		"  -v, --verbose      log debug messages too\n"
 		"  -h, --help         this text\n");
 }
@@ -79,6 +82,7 @@ static int parse_options(int argc, char **argv, struct rwld_options *opt)
 		{ "no-netwatch", no_argument, NULL, OPT_NO_NETWATCH },
 		{ "watch-only", no_argument, NULL, OPT_WATCH_ONLY },
 		{ "iface", required_argument, NULL, 'i' },
+		{ "upper-size", required_argument, NULL, 's' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 }
@@ -86,7 +90,7 @@ static int parse_options(int argc, char **argv, struct rwld_options *opt)
 	int c;
 
 	*opt = (struct rwld_options){ .netwatch = true };
-	while ((c = getopt_long(argc, argv, "c:r:1fi:vh", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "c:r:1fi:s:vh", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'c': opt->config = optarg; break;
 		case 'r': opt->root = optarg; break;
@@ -95,6 +99,14 @@ static int parse_options(int argc, char **argv, struct rwld_options *opt)
 		case OPT_NO_NETWATCH: opt->netwatch = false; break;
 		case OPT_WATCH_ONLY: opt->watch_only = true; break;
 		case 'i': opt->iface = optarg; break;
+		case 's':
+			if (rwl_parse_size(optarg, &opt->upper_size) < 0 ||
+			    !opt->upper_size) {
+				fprintf(stderr, "rwlayerd: --upper-size %s: not a "
+					"size (BYTES with K, M, G or T)\n", optarg);
+				return -1;
+			}
+			break;
 		case 'v': opt->verbose = true; break;
 		case 'h': usage(stdout); exit(0);
 		default: usage(stderr); return -1;
@@ -141,8 +153,23 @@ static void read_vars(struct rwld *d)
 			 d->bootif, rwld_bootif_origin_name(origin),
 			 d->mac[0] ? d->mac : "none", d->ip[0] ? d->ip : "none");
 	else
-		rwld_log(LOG_WARNING, "no boot interface found (no --iface, "
-			 "BOOTIF=, ip=, or default route): ${mac} and ${ip} unset");
+		/* An overlaytab that uses them says so itself when they are unset. */
+		rwld_log(d->opt.netwatch ? LOG_WARNING : LOG_INFO,
+			 "no boot interface found (no --iface, BOOTIF=, ip=, or "
+			 "default route): ${mac} and ${ip} unset");
+}
+
+/* The overlaytab, with --upper-size applied (the kernel's rwlayer.size=). */
+static int load_table(const struct rwld *d, struct rwl_tab *tab)
+{
+	if (rwld_rules_load(d->config, &d->vars, tab) < 0)
+		return -1;
+	if (d->opt.upper_size && !strcmp(tab->mount.upper, "tmpfs"))
+		tab->mount.upper_size = d->opt.upper_size;
+	else if (d->opt.upper_size)
+		rwld_log(LOG_WARNING, "--upper-size: the upper is %s, not a "
+			 "tmpfs: ignored", tab->mount.upper);
+	return 0;
 }
 
 /* @root + @path, "/" + "/var" = "/var", "/sysroot" + "/" = "/sysroot". */
@@ -203,7 +230,7 @@ static int start_rules(struct rwld *d)
 		    rooted(d->opt.root, RWLD_DEFAULT_CONFIG);
 	if (!d->config)
 		return -ENOMEM;
-	if (rwld_rules_load(d->config, &d->vars, &d->tab) < 0)
+	if (load_table(d, &d->tab) < 0)
 		return -EINVAL;
 	d->path = rooted(d->opt.root, d->tab.mount.target);
 	if (!d->path)
@@ -292,7 +319,7 @@ static void reload(struct rwld *d)
 		 "nothing to reload with --watch-only" : "reloading the overlaytab");
 	if (!d->opt.watch_only) {
 		read_vars(d);
-		if (rwld_rules_load(d->config, &d->vars, &tab) < 0) {
+		if (load_table(d, &tab) < 0) {
 			rwld_log(LOG_ERR, "reload: the file has errors: keeping "
 				 "the current rules");
 		} else if (strcmp(tab.mount.target, d->tab.mount.target)) {

@@ -66,6 +66,18 @@ static void test_parse(struct rwl_mountinfo_list *list)
 	   "\\134 is a backslash (got \"%s\")", list->mounts[3].super_options);
 }
 
+static void test_parse_all(void)
+{
+	struct rwl_mountinfo_list all;
+	int err = rwl_mountinfo_parse_all(sample, sizeof(sample) - 1, &all, NULL);
+
+	ok(!err && all.num == 7 && !strcmp(all.mounts[1].mountpoint, "/dev") &&
+	   !strcmp(all.mounts[3].mountpoint, "/boot"),
+	   "parse_all keeps all seven mounts, in order (got %d, %zu)", err,
+	   all.num);
+	rwl_mountinfo_list_free(&all);
+}
+
 static void find_case(const struct rwl_mountinfo_list *list, const char *path,
 		      int want_index, const char *want_inner)
 {
@@ -185,6 +197,7 @@ int main(void)
 	struct rwl_mountinfo_list list;
 
 	test_parse(&list);
+	test_parse_all();
 	test_find(&list);
 	rwl_mountinfo_list_free(&list);
 	ok(!list.num && !list.mounts, "list_free empties the list");

@@ -25,7 +25,7 @@
 # The module is unloaded and loaded again at the end, for the "module not
 # loaded" answers; everything mounted here is unmounted before that.
 
-PLAN=96
+PLAN=97
 W=$(pwd)
 M=/mnt
 S=$W/sysroot
@@ -420,6 +420,15 @@ wait_open_file() {
 }
 
 test_reset() {
+	mkdir "$M/var/mnt-below"
+	mount -t tmpfs below "$M/var/mnt-below"
+	run overlayctl reset "$M/var"
+	[ "$rc" = 1 ] && grep -q "mounted below it" "$W/err" &&
+		grep -q "^  $M/var/mnt-below\$" "$W/err" &&
+		grep -q " $M/var/mnt-below " /proc/mounts
+	t "reset with a filesystem mounted below: refused, exit 1, it stays mounted"
+	umount "$M/var/mnt-below"
+	rmdir "$M/var/mnt-below"
 	echo held > "$M/var/held"
 	# shellcheck disable=SC2217 # sleep holds the file open, that is all
 	sleep 600 < "$M/var/held" &
