@@ -12,30 +12,11 @@
 #include <string.h>
 
 #include "apply.h"
+#include "tap.h"
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 #define MiB (1024ULL * 1024)
 #define MOUNT_ID 7
-
-static unsigned int tests_run, tests_failed;
-
-static bool ok(bool cond, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-
-static bool ok(bool cond, const char *fmt, ...)
-{
-	va_list ap;
-
-	tests_run++;
-	if (!cond)
-		tests_failed++;
-	printf("%sok %u - ", cond ? "" : "not ", tests_run);
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	putchar('\n');
-	return cond;
-}
 
 /* ---- a fake kernel with the module's EEXIST/ENOENT answers ---- */
 
@@ -434,6 +415,5 @@ int main(void)
 	test_rollback_each_call();
 	test_rollback_fails();
 	test_target();
-	printf("1..%u\n", tests_run);
-	return tests_failed ? 1 : 0;
+	return tap_done();
 }

@@ -18,21 +18,9 @@
 #include "../rwlayerd/bootif.c"
 #include "../rwlayerd/mount.c"
 #include "../rwlayerd/events.c"
+#include "tap.h"
 
-static unsigned int test_count, failures;
 static char dir[64];
-
-static void check(bool cond, const char *fmt, ...)
-{
-	va_list ap;
-
-	printf("%sok %u - ", cond ? "" : "not ", ++test_count);
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	printf("\n");
-	failures += !cond;
-}
 
 static void write_file(const char *name, const char *text)
 {
@@ -95,30 +83,30 @@ static void test_bootif(void)
 		   "enp1s0\t00000000\t0202000A\t0003\t0\t0\t100\t00000000\t0\t0\t0\n");
 
 	name = choose(NULL, "quiet root=/dev/nfs\n", &o);
-	check(o == RWLD_BOOTIF_ROUTE && !strcmp(name, "enp1s0"),
+	ok(o == RWLD_BOOTIF_ROUTE && !strcmp(name, "enp1s0"),
 	      "the lowest-metric default route wins: %s", name);
 	name = choose("eth7", "BOOTIF=01-52-54-00-aa-bb-cc\n", &o);
-	check(o == RWLD_BOOTIF_OPTION && !strcmp(name, "eth7"), "--iface wins: %s", name);
+	ok(o == RWLD_BOOTIF_OPTION && !strcmp(name, "eth7"), "--iface wins: %s", name);
 	name = choose(NULL, "root=/dev/nfs BOOTIF=01-52-54-00-AA-BB-CC ip=dhcp\n", &o);
-	check(o == RWLD_BOOTIF_BOOTIF && !strcmp(name, "wlan0"),
+	ok(o == RWLD_BOOTIF_BOOTIF && !strcmp(name, "wlan0"),
 	      "BOOTIF= finds the interface by MAC: %s", name);
 	name = choose(NULL, "BOOTIF=01-00-00-00-00-00-01 ip=10.0.2.15:10.0.2.2:10.0.2.2:255.255.255.0:pc1:wlan0:off\n", &o);
-	check(o == RWLD_BOOTIF_IP && !strcmp(name, "wlan0"),
+	ok(o == RWLD_BOOTIF_IP && !strcmp(name, "wlan0"),
 	      "an unknown BOOTIF= falls back to the kernel's ip= device: %s", name);
 	name = choose(NULL, "ip=wlan0:dhcp\n", &o);
-	check(o == RWLD_BOOTIF_IP && !strcmp(name, "wlan0"), "dracut's ip=IF:dhcp: %s", name);
+	ok(o == RWLD_BOOTIF_IP && !strcmp(name, "wlan0"), "dracut's ip=IF:dhcp: %s", name);
 	name = choose(NULL, "ip=[fd00::2]::[fd00::1]:64:pc1:wlan0:none\n", &o);
-	check(o == RWLD_BOOTIF_IP && !strcmp(name, "wlan0"),
+	ok(o == RWLD_BOOTIF_IP && !strcmp(name, "wlan0"),
 	      "bracketed IPv6 fields do not shift the device field: %s", name);
 	name = choose(NULL, "ip=dhcp\n", &o);
-	check(o == RWLD_BOOTIF_ROUTE && !strcmp(name, "enp1s0"),
+	ok(o == RWLD_BOOTIF_ROUTE && !strcmp(name, "enp1s0"),
 	      "ip=dhcp names no device: the route decides: %s", name);
 	name = choose(NULL, "ip=:::::eth0:dhcp\n", &o);
-	check(o == RWLD_BOOTIF_ROUTE && !strcmp(name, "enp1s0"),
+	ok(o == RWLD_BOOTIF_ROUTE && !strcmp(name, "enp1s0"),
 	      "an ip= device that no longer exists (renamed) is passed over: %s", name);
 	write_file("route", ROUTE_HEADER);
 	name = choose(NULL, "quiet\n", &o);
-	check(o == RWLD_BOOTIF_NONE && !name[0], "no source: no interface");
+	ok(o == RWLD_BOOTIF_NONE && !name[0], "no source: no interface");
 }
 
 static void test_escape(void)
@@ -132,7 +120,7 @@ static void test_escape(void)
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		char *got = rwld_mount_escape(cases[i][0]);
 
-		check(got && !strcmp(got, cases[i][1]), "escape %s -> %s (got %s)",
+		ok(got && !strcmp(got, cases[i][1]), "escape %s -> %s (got %s)",
 		      cases[i][0], cases[i][1], got ? got : "NULL");
 		free(got);
 	}
@@ -157,7 +145,7 @@ static void test_journal(void)
 		"/var: space use crossed %d%%", 80);
 	len = recv(fd, buf, sizeof(buf) - 1, MSG_DONTWAIT);
 	buf[len > 0 ? len : 0] = '\0';
-	check(!strcmp(buf, "PRIORITY=4\nSYSLOG_FACILITY=3\nSYSLOG_IDENTIFIER=rwlayerd\n"
+	ok(!strcmp(buf, "PRIORITY=4\nSYSLOG_FACILITY=3\nSYSLOG_IDENTIFIER=rwlayerd\n"
 		      "MESSAGE=/var: space use crossed 80%\nRWLAYER_MOUNT=3\n"
 		      "RWLAYER_RULE=/var\nCODE_FILE=f.c\nCODE_LINE=7\nCODE_FUNC=fn\n"),
 	      "a journal entry carries the rule's fields");
@@ -166,7 +154,7 @@ static void test_journal(void)
 	len = recv(fd, buf, sizeof(buf), MSG_DONTWAIT);
 	memcpy(want, "PRIORITY=3\nSYSLOG_FACILITY=3\nSYSLOG_IDENTIFIER=rwlayerd\n"
 	       "MESSAGE\n\x09\0\0\0\0\0\0\0two\nlines\n", 82);
-	check(len == 82 && !memcmp(buf, want, 82),
+	ok(len == 82 && !memcmp(buf, want, 82),
 	      "a value with a newline goes in the binary form (%zd bytes)", len);
 	rwld_log_close();
 	close(fd);
@@ -195,7 +183,7 @@ static void test_events(void)
 	rwld_log_open(&(struct rwld_log_config){ .journal_socket = "/nonexistent" });
 	rwld_log_set_stream(stream);
 	rwld_event_log(&ev, &ctx);
-	check(logged(stream, &text, "rwlayerd: warning: /srv/root/var: space use "
+	ok(logged(stream, &text, "rwlayerd: warning: /srv/root/var: space use "
 		     "crossed 80% of the limit (100M of 128M)\n"),
 	      "a threshold names the rule by its system path");
 
@@ -205,14 +193,14 @@ static void test_events(void)
 		.has_errno = true, .err = ENOSPC,
 	};
 	rwld_event_log(&ev, &ctx);
-	check(logged(stream, &text, "rwlayerd: error: mount 9:/etc/x: copy-up "
+	ok(logged(stream, &text, "rwlayerd: error: mount 9:/etc/x: copy-up "
 		     "failed: No space left on device\n"),
 	      "another mount's copy-up failure is an error, named by mount id");
 
 	ev = (struct rwl_nl_event){ .event = RWLAYER_EVENT_UNMOUNT, .mount_id = 4,
 				    .has_dev = true, .dev_major = 0, .dev_minor = 77 };
 	rwld_event_log(&ev, &ctx);
-	check(ctx.mount_id == 0 &&
+	ok(ctx.mount_id == 0 &&
 	      logged(stream, &text, "rwlayerd: error: rwlayer mount 4 (device 0:77) "
 		     "unmounted: the rules of the overlaytab are gone with it\n"),
 	      "our mount's unmount is an error and forgets the mount");
@@ -234,13 +222,13 @@ int main(void)
 	test_escape();
 	test_journal();
 	test_events();
-	printf("1..%u\n", test_count);
-	if (!failures) {
+	printf("1..%u\n", tests_run);
+	if (!tests_failed) {
 		char cmd[128];
 
 		snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
 		if (system(cmd) != 0)
 			printf("# could not remove %s\n", dir);
 	}
-	return failures ? 1 : 0;
+	return tests_failed ? 1 : 0;
 }

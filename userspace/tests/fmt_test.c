@@ -9,28 +9,9 @@
 #include <string.h>
 
 #include "fmt.h"
+#include "tap.h"
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
-
-static unsigned int tests_run, tests_failed;
-
-static bool ok(bool cond, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-
-static bool ok(bool cond, const char *fmt, ...)
-{
-	va_list ap;
-
-	tests_run++;
-	if (!cond)
-		tests_failed++;
-	printf("%sok %u - ", cond ? "" : "not ", tests_run);
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	putchar('\n');
-	return cond;
-}
 
 struct fmt_case {
 	uint64_t value;
@@ -205,6 +186,5 @@ int main(void)
 	test_parse_size();
 	test_parse_count();
 	test_parse_percent();
-	printf("1..%u\n", tests_run);
-	return tests_failed ? 1 : 0;
+	return tap_done();
 }

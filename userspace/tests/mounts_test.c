@@ -13,26 +13,7 @@
 #include <unistd.h>
 
 #include "mounts.h"
-
-static unsigned int tests_run, tests_failed;
-
-static bool ok(bool cond, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-
-static bool ok(bool cond, const char *fmt, ...)
-{
-	va_list ap;
-
-	tests_run++;
-	if (!cond)
-		tests_failed++;
-	printf("%sok %u - ", cond ? "" : "not ", tests_run);
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	putchar('\n');
-	return cond;
-}
+#include "tap.h"
 
 static const char sample[] =
 	"22 1 0:21 / / rw,relatime shared:1 - rwlayer none rw,lower=/srv/a,upper=/run/u\n"
@@ -204,6 +185,5 @@ int main(void)
 	test_no_rwlayer();
 	test_malformed();
 	test_paths();
-	printf("1..%u\n", tests_run);
-	return tests_failed ? 1 : 0;
+	return tap_done();
 }

@@ -16,28 +16,9 @@
 #include <linux/genetlink.h>
 
 #include "nl.h"
+#include "tap.h"
 
 #define FAMILY_ID 0x20
-
-static unsigned int tests_run, tests_failed;
-
-static bool ok(bool cond, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-
-static bool ok(bool cond, const char *fmt, ...)
-{
-	va_list ap;
-
-	tests_run++;
-	if (!cond)
-		tests_failed++;
-	printf("%sok %u - ", cond ? "" : "not ", tests_run);
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	putchar('\n');
-	return cond;
-}
 
 /* Room for any test message; 8-byte aligned for the u64 getters. */
 static uint64_t msg_buf[1024];
@@ -442,6 +423,5 @@ int main(void)
 	test_names();
 	test_open();
 	test_missing_family_reason();
-	printf("1..%u\n", tests_run);
-	return tests_failed ? 1 : 0;
+	return tap_done();
 }

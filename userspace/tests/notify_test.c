@@ -15,20 +15,8 @@
 
 #include "../rwlayerd/log.c"
 #include "../rwlayerd/notify.c"
+#include "tap.h"
 
-static unsigned int test_count, failures;
-
-static void check(bool cond, const char *fmt, ...)
-{
-	va_list ap;
-
-	printf("%sok %u - ", cond ? "" : "not ", ++test_count);
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	printf("\n");
-	failures += !cond;
-}
 
 /* A datagram socket bound to @name ("/path" or "@abstract"). */
 static int listener(const char *name)
@@ -63,34 +51,33 @@ int main(void)
 	path_fd = listener(path);
 	abstract_fd = listener(abstract);
 
-	check(rwld_notify_to(path, "READY=1\nSTATUS=ok") == 1 &&
+	ok(rwld_notify_to(path, "READY=1\nSTATUS=ok") == 1 &&
 	      received(path_fd, buf, sizeof(buf)) == 17 &&
 	      !strcmp(buf, "READY=1\nSTATUS=ok"), "a path socket gets the state");
 
 	setenv("NOTIFY_SOCKET", abstract, 1);
-	check(rwld_notify("READY=1") == 1 &&
+	ok(rwld_notify("READY=1") == 1 &&
 	      received(abstract_fd, buf, sizeof(buf)) == 7 &&
 	      !strcmp(buf, "READY=1"), "$NOTIFY_SOCKET=@name reaches the abstract socket");
 	rwld_notify_status("%u rules on %s", 3u, "/");
-	check(received(abstract_fd, buf, sizeof(buf)) > 0 &&
+	ok(received(abstract_fd, buf, sizeof(buf)) > 0 &&
 	      !strcmp(buf, "STATUS=3 rules on /"), "STATUS= is formatted: %s", buf);
 
 	unsetenv("NOTIFY_SOCKET");
-	check(rwld_notify("READY=1") == 0 &&
+	ok(rwld_notify("READY=1") == 0 &&
 	      received(abstract_fd, buf, sizeof(buf)) < 0 &&
 	      received(path_fd, buf, sizeof(buf)) < 0,
 	      "without $NOTIFY_SOCKET nothing is sent");
 
-	check(rwld_notify_to("vsock:2:1", "READY=1") == -EAFNOSUPPORT,
+	ok(rwld_notify_to("vsock:2:1", "READY=1") == -EAFNOSUPPORT,
 	      "a vsock address is refused");
-	check(rwld_notify_to("@", "READY=1") == -EAFNOSUPPORT,
+	ok(rwld_notify_to("@", "READY=1") == -EAFNOSUPPORT,
 	      "an empty abstract name is refused");
-	check(rwld_notify_to("/nonexistent/notify", "READY=1") == -ENOENT,
+	ok(rwld_notify_to("/nonexistent/notify", "READY=1") == -ENOENT,
 	      "a missing socket is -ENOENT");
 
 	close(path_fd);
 	close(abstract_fd);
 	unlink(path);
-	printf("1..%u\n", test_count);
-	return failures ? 1 : 0;
+	return tap_done();
 }

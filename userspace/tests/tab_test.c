@@ -16,29 +16,10 @@
 #include <unistd.h>
 
 #include "tab.h"
+#include "tap.h"
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 #define MiB (1024ULL * 1024)
-
-static unsigned int tests_run, tests_failed;
-
-static bool ok(bool cond, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-
-static bool ok(bool cond, const char *fmt, ...)
-{
-	va_list ap;
-
-	tests_run++;
-	if (!cond)
-		tests_failed++;
-	printf("%sok %u - ", cond ? "" : "not ", tests_run);
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	putchar('\n');
-	return cond;
-}
 
 static const struct rwl_tab_vars test_vars = {
 	.hostname = "pc1",
@@ -869,6 +850,5 @@ int main(void)
 	test_mount_directives();
 	test_load();
 	test_sample();
-	printf("1..%u\n", tests_run);
-	return tests_failed ? 1 : 0;
+	return tap_done();
 }
