@@ -111,14 +111,15 @@ parse_tap() {
 }
 
 # Build the tools (the guests get them too) and run their unit tests,
-# built with ASan and UBSan; each test program's TAP counts like a guest's.
+# built with ASan and UBSan, and the bash completion's test; each test
+# program's TAP counts like a guest's.
 userspace_tests() {
 	local out=$BUILD/userspace log=$logs/userspace-tests.log t name rc verdict what
 
 	step userspace "build userspace and its ASan+UBSan unit tests" userspace-build \
 		make --no-print-directory -C userspace OUTPUT="$out" all tests || return 0
 	: > "$log"
-	for t in "$out"/san/*_test; do
+	for t in "$out"/san/*_test "$repo/scripts/check-completion.sh"; do
 		name=${t##*/}
 		rc=0
 		echo "# rwlayer-test: $name" >> "$log"

@@ -33,6 +33,7 @@ deps_log() {
 deps_base_pkgs="qemu-system-x86 busybox-static linux-source-6.1 sparse dkms
 	cpio xz-utils zstd kmod libmnl-dev libnl-3-dev libnl-route-3-dev
 	pkg-config clang python3-yaml man-db groff-base bsdextrautils jq
+	bash-completion
 	build-essential"
 deps_demo_pkgs="qemu-system-x86 busybox-static sparse cpio xz-utils zstd kmod
 	libmnl-dev libnl-3-dev libnl-route-3-dev pkg-config build-essential"
