@@ -431,6 +431,8 @@ static int rwl_nl_dump_rules(struct sk_buff *skb, struct netlink_callback *cb)
 	if (err)
 		goto out;
 	mutex_lock(&ofs->rules_lock);
+	/* A table changed between two rounds marks the dump interrupted. */
+	cb->seq = ofs->rule_gen + 1;
 	for (i = cb->args[0]; i < RWL_MAX_RULES; i++) {
 		rule = ofs->rules[i];
 		if (!rule || !rule->active)
@@ -442,6 +444,7 @@ static int rwl_nl_dump_rules(struct sk_buff *skb, struct netlink_callback *cb)
 			err = -EMSGSIZE;
 			break;
 		}
+		genl_dump_check_consistent(cb, hdr);
 		err = rwl_fill_rule(skb, ofs, rule);
 		if (err) {
 			genlmsg_cancel(skb, hdr);

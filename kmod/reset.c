@@ -213,6 +213,8 @@ static u64 rwl_forget_inodes(struct rwl_fs *ofs, struct rwl_rule *rule,
 		}
 		mutex_unlock(&oi->lock);
 
+		/* A mount may hold millions of inodes. */
+		cond_resched();
 		spin_lock(&sb->s_inode_list_lock);
 	}
 	spin_unlock(&sb->s_inode_list_lock);
