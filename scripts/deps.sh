@@ -35,8 +35,8 @@ deps_base_pkgs="qemu-system-x86 busybox-static linux-source-6.1 sparse dkms
 	pkg-config clang python3-yaml man-db groff-base bsdextrautils jq
 	bash-completion
 	build-essential"
-deps_demo_pkgs="qemu-system-x86 busybox-static sparse cpio xz-utils zstd kmod
-	libmnl-dev libnl-3-dev libnl-route-3-dev pkg-config build-essential"
+deps_demo_pkgs="libmnl-dev libnl-3-dev libnl-route-3-dev pkg-config
+	build-essential"
 # The end-to-end tests: debootstrap builds the client root; ganesha
 # (+ rpcbind for NFSv3) and nbd-server serve it; QEMU's PXE ROMs
 # (ipxe-qemu) and pxelinux boot it; busybox nc is the guestfwd command;
@@ -150,10 +150,12 @@ deps_all() {
 	deps_log "all dependencies installed"
 }
 
+# The demo's client root brings its own kernels (DKMS builds the module
+# there); this machine builds the tools and serves the client.
 deps_demo() {
 	# shellcheck disable=SC2086 # word list
 	deps_ensure $deps_demo_pkgs
-	deps_kernel_61
+	deps_e2e
 	deps_log "all dependencies installed"
 }
 

@@ -5,7 +5,7 @@
 #
 # Boot Debian kernel KVER under QEMU TCG (KVM does not work on our hosts)
 # with a busybox initramfs and run scripts/vm/guest/MODE.sh as the guest's
-# only job.  The one VM runner for tests, demo and benchmark.
+# only job.  The one VM runner for the tests and the benchmark.
 #
 # OUTDIR gets initramfs.cpio.zst, console.log (ttyS0: the kernel console),
 # output.log (ttyS1: the guest script's stdout+stderr and the

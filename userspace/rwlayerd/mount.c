@@ -227,7 +227,9 @@ static void put_lower(FILE *out, const char *root, const char *path, bool first)
 		fprintf(out, *p == ':' ? "\\%c" : "%c", *p);
 }
 
-static char *lower_option(const struct rwl_tab_mount *tab, const char *root)
+/* The @lowers of the overlaytab over @bottom, the target's own tree. */
+static char *lower_option(const struct rwl_tab_mount *tab, const char *root,
+			  const char *bottom)
 {
 	char *lowers = NULL;
 	size_t len;
@@ -237,7 +239,7 @@ static char *lower_option(const struct rwl_tab_mount *tab, const char *root)
 		return NULL;
 	for (size_t i = 0; i < tab->num_lowers; i++)
 		put_lower(out, root, tab->lowers[i], i == 0);
-	put_lower(out, root, tab->target, tab->num_lowers == 0);
+	put_lower(out, NULL, bottom, tab->num_lowers == 0);
 	if (fclose(out)) {
 		free(lowers);
 		return NULL;
@@ -297,21 +299,53 @@ out:
 	return err;
 }
 
+/*
+ * The target's own tree, read-only at @base/lower, is the bottom lower.
+ * The union covers the target, and from the initramfs the target's name
+ * (/root) means something else once the root is switched; @base is
+ * under /run, which moves along.  So the lowers keep a name that reaches
+ * them (overlayctl diff, an admin looking at the pristine tree).
+ */
+static int bind_lower(const char *target, const char *base, char **bottom)
+{
+	int err;
+
+	if (asprintf(bottom, "%s/lower", base) < 0) {
+		*bottom = NULL;
+		return -ENOMEM;
+	}
+	err = make_subdir(base, "lower");
+	if (err < 0)
+		return err;
+	if (mount(target, *bottom, NULL, MS_BIND, NULL) < 0 ||
+	    mount(NULL, *bottom, NULL, MS_BIND | MS_REMOUNT | MS_RDONLY, NULL) < 0) {
+		err = -errno;
+		rwld_log(LOG_ERR, "bind %s read-only on %s: %m", target, *bottom);
+		umount2(*bottom, MNT_DETACH);
+		return err;
+	}
+	return 0;
+}
+
 int rwld_mount_create(struct rwl_nl *nl, const struct rwl_tab_mount *tab,
 		      const char *root, const char *path, struct rwld_mount *m)
 {
-	char *escaped, *base = NULL, *lowers = NULL;
+	char *escaped, *base = NULL, *lowers = NULL, *bottom = NULL;
 	int err = -ENOMEM;
 
 	escaped = rwld_mount_escape(tab->target);
 	if (!escaped || asprintf(&base, RWLD_RUN_DIR "/%s", escaped) < 0)
 		goto err_free;
-	lowers = lower_option(tab, root);
-	if (!lowers)
-		goto err_free;
 	err = mount_upper(tab, base);
 	if (err < 0)
 		goto err_rmdir;
+	err = bind_lower(path, base, &bottom);
+	if (err < 0)
+		goto err_umount_upper;
+	err = -ENOMEM;
+	lowers = lower_option(tab, root, bottom);
+	if (!lowers)
+		goto err_umount_upper;
 	err = mount_union(lowers, base, path);
 	if (err < 0)
 		goto err_umount_upper;
@@ -326,17 +360,20 @@ int rwld_mount_create(struct rwl_nl *nl, const struct rwl_tab_mount *tab,
 	rwld_log(LOG_NOTICE, "%s: rwlayer mounted (mount %u), upper %s on %s",
 		 path, m->id, tab->upper, base);
 	free(lowers);
+	free(bottom);
 	free(escaped);
 	return 0;
 
 err_umount_union:
 	umount2(path, MNT_DETACH);
 err_umount_upper:
+	/* The bound lower is below it: a lazy unmount takes both. */
 	umount2(base, MNT_DETACH);
 err_rmdir:
 	rmdir(base);
 err_free:
 	free(lowers);
+	free(bottom);
 	free(base);
 	free(escaped);
 	return err;

@@ -25,7 +25,7 @@
 # The module is unloaded and loaded again at the end, for the "module not
 # loaded" answers; everything mounted here is unmounted before that.
 
-PLAN=97
+PLAN=98
 W=$(pwd)
 M=/mnt
 S=$W/sysroot
@@ -760,6 +760,7 @@ test_rwlayerd_daemon() {
 	wait_for "$W/d2.log" "error: rwlayer mount [0-9]+ \(device [0-9:]+\) unmounted: the rules of the overlaytab are gone with it"
 	cp "$W/d2.log" "$W/err"
 	t "the union unmounted under the daemon: logged as an error"
+	umount /run/rwlayer/-/lower
 	umount /run/rwlayer/-
 	run rwlayerd --oneshot --root "$S" --no-netwatch
 	kill -HUP "$daemon"
@@ -789,10 +790,14 @@ test_rwlayerd_target() {
 	t "rwlayerd --oneshot --config with @mount DIR and @lower: both layers, the rule"
 	run overlayctl list --json
 	jqt --arg m "$W/svc" '.[] | select(.mountpoint == $m) | .num_rules == 1 and
-		(.options | test("^lower=.*/extra:.*/svc,upper=/run/rwlayer/tmp-work-userspace-svc/upper,"))' \
+		(.options | test("^lower=.*/extra:/run/rwlayer/tmp-work-userspace-svc/lower,upper=/run/rwlayer/tmp-work-userspace-svc/upper,"))' \
 		< "$W/out"
-	t "rwlayerd: lower=EXTRA:TARGET, the upper in /run/rwlayer/<escaped target>"
+	t "rwlayerd: lower=EXTRA:TARGET bound read-only at /run/rwlayer/<escaped target>/lower, the upper beside it"
+	run overlayctl diff "$W/svc/data"
+	[ "$rc" = 0 ] && [ "$(cat "$W/out")" = "A $W/svc/data/new" ]
+	t "diff of a union over its own mount point: only what was written (the lower is reachable)"
 	umount "$W/svc"
+	umount "/run/rwlayer/tmp-work-userspace-svc/lower"
 	umount "/run/rwlayer/tmp-work-userspace-svc"
 	rmdir "/run/rwlayer/tmp-work-userspace-svc"
 }
@@ -802,6 +807,7 @@ test_rwlayerd_target() {
 unmount_all() {
 	umount "$S" 2> /dev/null
 	umount "$W/server" 2> /dev/null
+	umount /run/rwlayer/-/lower 2> /dev/null
 	umount /run/rwlayer/- 2> /dev/null
 	rmdir /run/rwlayer/- 2> /dev/null
 	umount "$W/ro" 2> /dev/null
