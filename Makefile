@@ -70,6 +70,11 @@ test-vm: modules-all selftests
 check:
 	@scripts/check.sh
 
+# Diskless clients end to end (scripts/e2e/README): PXE, NFS/NBD root,
+# rwlayer from DKMS in the initramfs; about 15 min with a cached root.
+e2e:
+	scripts/e2e/e2e.sh
+
 bench:
 	scripts/bench.sh
 
@@ -84,4 +89,4 @@ clean:
 	$(MAKE) -C selftests clean OUTPUT=$(BUILD)/selftests 2>/dev/null || true
 	rm -f kmod/*.o kmod/.*.cmd *.o .*.cmd *.ko *.mod *.mod.c modules.order Module.symvers
 
-.PHONY: all module module-debug module-install modules-all selftests userspace userspace-install boot-install install style test-vm check bench demo dkms-install clean
+.PHONY: all module module-debug module-install modules-all selftests userspace userspace-install boot-install install style test-vm check e2e bench demo dkms-install clean

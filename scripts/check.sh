@@ -8,6 +8,7 @@
 #   once         userspace unit tests, fuzz   make -C userspace tests fuzz
 #   per kernel   DKMS add/build/install/remove scripts/dkms.sh test KVER
 #   per kernel   the tests in a QEMU guest    scripts/vm/run.sh KVER test
+#   once         diskless clients end to end  scripts/e2e/e2e.sh (make e2e)
 #
 # In the guest every top-level TAP result counts as one check (the
 # kselftest programs' "ok N name", test.sh's own "ok - what"), "# SKIP"
@@ -19,7 +20,8 @@
 # non-zero if anything failed or nothing passed.
 #
 # Environment: RWLAYER_KERNELS="KVER ..." (default: scripts/kernels.sh),
-# RWLAYER_SKIP_DKMS=1, BUILD, and run.sh's RWLAYER_VM_MEM/RWLAYER_VM_TIMEOUT.
+# RWLAYER_SKIP_DKMS=1, RWLAYER_SKIP_E2E=1, BUILD, and run.sh's
+# RWLAYER_VM_MEM/RWLAYER_VM_TIMEOUT.
 set -eu
 
 repo=$(cd "$(dirname "$0")/.." && pwd)
@@ -157,6 +159,29 @@ vm_tests() {
 	fi
 }
 
+# The diskless clients end to end (scripts/e2e/e2e.sh, `make e2e`): each of
+# its TAP results counts as one check of the group "e2e".  Its own table
+# of boot times and RPCs is kept in the log.
+e2e_tests() {
+	local log=$logs/e2e.log verdict what rc=0
+
+	if [ -n "${RWLAYER_SKIP_E2E:-}" ]; then
+		result SKIP e2e "diskless clients end to end (RWLAYER_SKIP_E2E set)"
+		return 0
+	fi
+	echo "== diskless clients end to end (log: $log)"
+	scripts/e2e/e2e.sh > "$log" 2>&1 || rc=$?
+	while IFS=$'\t' read -r verdict what; do
+		result "$verdict" e2e "$what"
+	done < <(sed -n -e 's/^ok [0-9]* - \(.*\)/PASS\t\1/p' \
+		-e 's/^not ok [0-9]* - \(.*\)/FAIL\t\1/p' "$log")
+	grep '^# ' "$log" | sed -n '/^# case /,$p' | sed 's/^/  /'
+	if ! grep -q '^[0-9]* passed, [0-9]* failed$' "$log"; then
+		tail -n 40 "$log" | sed 's/^/  | /'
+		result FAIL e2e "e2e.sh ran to its summary (status $rc, log: $log)"
+	fi
+}
+
 summary() {
 	local g total_p=0 total_f=0 total_s=0 line
 
@@ -220,6 +245,7 @@ main() {
 		fi
 		vm_tests "$k"
 	done
+	e2e_tests
 	summary
 }
 

@@ -70,6 +70,10 @@ e2e_debug_params() {
 	echo "panic_on_warn=1 oops=panic slub_debug=FZPU kfence.sample_interval=10"
 }
 
+# nfs.nfs4_unique_id: QEMU's DHCP gives no host name, so every client
+# would present the same NFSv4.1 client owner ("Linux NFSv4.1 (none)")
+# and clients running at once would take each other's state.
+#
 # The root's kernel parameters.  nfs: Debian's initramfs-tools NFS root,
 # klibc nfsmount, NFSv2/3 only; with "tcp" it asks rpcbind (111) over TCP
 # for mountd (20048) and nfs (2049): all three are forwarded.  nfs4: the
@@ -90,7 +94,15 @@ e2e_kernel_cmdline() {
 
 	echo "console=ttyS0,115200 panic=-1 $(e2e_debug_params)" \
 		"ip=dhcp net.ifnames=0 ro $(e2e_root_params "$root_kind")" \
-		"systemd.hostname=client$client rwlayer.e2e=$test ${RWLAYER_E2E_APPEND:-}"
+		"systemd.hostname=client$client nfs.nfs4_unique_id=e2e-client$client" \
+		"rwlayer.e2e=$test ${RWLAYER_E2E_APPEND:-}"
+}
+
+# The DMI system UUID: systemd derives the machine id of a client whose
+# /etc/machine-id is empty from it, so each client needs its own (QEMU's
+# default is the same for all).
+e2e_client_uuid() {
+	printf '52540012-0000-4000-8000-%s\n' "$(echo "$1" | tr -d ':')"
 }
 
 e2e_client_mac() {
@@ -143,17 +155,19 @@ e2e_start_qemu() {
 		-display none -monitor none -no-reboot -nodefaults \
 		-serial "file:$out/console.log" -serial "file:$out/output.log" \
 		-netdev "$(e2e_netdev "$out/tftp")" \
-		-device "virtio-net-pci,netdev=net0,mac=$mac" \
+		-device "virtio-net-pci,netdev=net0,mac=$mac" -uuid "$(e2e_client_uuid "$mac")" \
 		-fsdev "local,id=e2e,path=$guest_dir,security_model=none,readonly=on" \
 		-device virtio-9p-pci,fsdev=e2e,mount_tag=e2e \
 		-boot n
 	e2e_qemu_pid=$e2e_spawned
 }
 
-# e2e_boot_verdict OUTDIR QEMU_STATUS: 0 when the test ran to its marker
-# with status 0 and the kernel log holds no problem report.
+# e2e_boot_verdict OUTDIR QEMU_STATUS [MARKER]: 0 when the test ran to its
+# marker with status 0 (or, with MARKER, printed MARKER on a line of its
+# own and no exit marker: a test that rebooted the client) and the kernel
+# log holds no problem report.
 e2e_boot_verdict() {
-	local out=$1 qrc=$2 marker failed=0
+	local out=$1 qrc=$2 want=${3:-} marker failed=0
 
 	if [ "$qrc" -eq 124 ] || [ "$qrc" -eq 137 ]; then
 		e2e_boot_log "FAIL: timed out (RWLAYER_E2E_TIMEOUT), QEMU killed"
@@ -167,7 +181,16 @@ e2e_boot_verdict() {
 		failed=1
 	fi
 	marker=$(tr -d '\r' < "$out/output.log" | grep -a -o 'RWLAYER-EXIT [0-9]*$' | tail -n 1 || true)
-	if [ -z "$marker" ]; then
+	if [ -n "$want" ]; then
+		if ! tr -d '\r' < "$out/output.log" | grep -aqx "$want"; then
+			e2e_boot_log "FAIL: no $want marker; end of console.log:"
+			tr -d '\r' < "$out/console.log" | tail -n 25 | sed 's/^/  | /' >&2
+			failed=1
+		elif [ -n "$marker" ]; then
+			e2e_boot_log "FAIL: the guest test ended ($marker) instead of rebooting"
+			failed=1
+		fi
+	elif [ -z "$marker" ]; then
 		e2e_boot_log "FAIL: no RWLAYER-EXIT marker; end of console.log:"
 		tr -d '\r' < "$out/console.log" | tail -n 25 | sed 's/^/  | /' >&2
 		failed=1
@@ -178,11 +201,11 @@ e2e_boot_verdict() {
 	return "$failed"
 }
 
-# e2e_boot RUNDIR OUTDIR KERNEL ROOT TEST [CLIENT]: boot and wait; sets
-# e2e_boot_seconds (wall clock from QEMU start to power-off).
-e2e_boot() {
+# e2e_boot_start RUNDIR OUTDIR KERNEL ROOT TEST [CLIENT]: prepare the TFTP
+# tree and start QEMU; e2e_qemu_pid and e2e_boot_t0 (date +%s.%N).
+e2e_boot_start() {
 	local run=$1 out=$2 kernel=$3 root_kind=$4 test=$5 client=${6:-1}
-	local root rel mac guest_dir start qrc=0
+	local root rel mac guest_dir
 
 	guest_dir=${RWLAYER_E2E_GUEST_DIR:-$e2e_boot_dir/guest}
 	[ -f "$guest_dir/$test.sh" ] || { e2e_boot_log "no guest test $guest_dir/$test.sh"; return 1; }
@@ -194,11 +217,24 @@ e2e_boot() {
 	e2e_tftp_tree "$out/tftp" "$root" "$rel" \
 		"$(e2e_kernel_cmdline "$root_kind" "$test" "$client")" "$mac"
 	e2e_boot_log "client$client: $rel, root over $root_kind, test $test, logs in $out"
-	start=$(date +%s.%N)
+	e2e_boot_t0=$(date +%s.%N)
 	e2e_start_qemu "$run" "$out" "$mac" "$guest_dir"
+}
+
+# e2e_boot_seconds_since T0: wall clock seconds since T0, one decimal.
+e2e_boot_seconds_since() {
+	awk -v s="$1" -v e="$(date +%s.%N)" 'BEGIN { printf "%.1f", e - s }'
+}
+
+# e2e_boot RUNDIR OUTDIR KERNEL ROOT TEST [CLIENT]: boot and wait; sets
+# e2e_boot_seconds (wall clock from QEMU start to power-off).
+e2e_boot() {
+	local out=$2 client=${6:-1} qrc=0
+
+	e2e_boot_start "$@" || return 1
 	wait "$e2e_qemu_pid" || qrc=$?
 	e2e_qemu_pid=
-	e2e_boot_seconds=$(awk -v s="$start" -v e="$(date +%s.%N)" 'BEGIN { printf "%.1f", e - s }')
+	e2e_boot_seconds=$(e2e_boot_seconds_since "$e2e_boot_t0")
 	e2e_boot_log "client$client: QEMU ran ${e2e_boot_seconds}s"
 	e2e_boot_verdict "$out" "$qrc"
 }

@@ -10,6 +10,8 @@
 #                                   does on an image server (DKMS, make
 #                                   install, update-initramfs); prints the
 #                                   new root directory
+# client-root.sh overlayfs          the overlayfs baseline variant of the
+#                                   root (overlayfs-root.sh); prints it
 #
 # The client root is what an image server exports: Debian bookworm
 # (debootstrap --variant=minbase) plus systemd, udev, dbus, ifupdown +
@@ -34,9 +36,11 @@ e2e_dir=$(dirname "$e2e_script")
 # Packages for the minbase root.  ifupdown + isc-dhcp-client is the
 # classic Debian diskless client (it writes /var/lib/dhcp, one of the
 # paths rwlayer has to make writable); nbd-client brings its own
-# initramfs-tools hook for the NBD root; procps/iproute2 for the tests.
+# initramfs-tools hook for the NBD root; procps/iproute2 for the tests;
+# libmnl0 and libnl-route-3-200 are what overlayctl and rwlayerd link
+# with (the packages an rwlayer .deb would depend on).
 e2e_root_pkgs="systemd-sysv udev dbus ifupdown isc-dhcp-client iproute2
-	initramfs-tools nbd-client kmod procps"
+	initramfs-tools nbd-client kmod procps libmnl0 libnl-3-200 libnl-route-3-200"
 # Installed with apt in the chroot (debootstrap cannot pick a suite per
 # package): the 6.1 kernel, DKMS and the toolchain it needs.
 e2e_chroot_pkgs="linux-image-amd64 linux-headers-amd64 dkms build-essential"
@@ -320,6 +324,44 @@ remove_stale() {
 	done
 }
 
+# e2e_image_updated ROOT: what an image server does after each change of
+# the image: stamp /etc/.updated and /var/.updated with /usr's time, as
+# systemd-update-done would (Debian 12 does not ship it).  Without the
+# stamps systemd-sysusers.service (ConditionNeedsUpdate=/etc) runs at
+# every boot of every client, since systemd finds /etc writable (with
+# rwlayer /etc holds file rules) and /usr newer, and fails taking
+# /etc/.pwd.lock (EROFS).  Its work was done on the server by dpkg.
+e2e_image_updated() {
+	local root=$1 dir nsec
+
+	nsec=$(stat -c %.9Y "$root/usr" | tr -d .)
+	for dir in etc var; do
+		cat > "$root/$dir/.updated" <<-EOF
+			# This file was created by the image server (see systemd-update-done).
+			# Its only purpose is to hold a timestamp of the time this directory
+			# was updated. See man:systemd-update-done.service(8).
+			TIMESTAMP_NSEC=$nsec
+		EOF
+		touch -r "$root/usr" "$root/$dir/.updated"
+	done
+}
+
+# e2e_remove_variants PREFIX KEEP: variants of the root built from other
+# sources (2-3 GB each) go once unused for a day (several source trees,
+# several people, may share the cache; using one touches it).
+e2e_remove_variants() {
+	local prefix=$1 keep=$2 old
+
+	touch "$keep"
+	for old in "$prefix"*; do
+		[ -e "$old" ] || continue
+		case "$old" in "$keep" | "$keep".*) continue ;; esac
+		[ -n "$(find "$old" -maxdepth 0 -mmin +1440)" ] || continue
+		e2e_log "removing $old (unused for a day)"
+		rm -rf "$old" "$old.ext4"
+	done
+}
+
 e2e_root_main() {
 	local cmd=${1:-build}
 
@@ -333,7 +375,12 @@ e2e_root_main() {
 		. "$e2e_dir/rwlayer-install.sh"
 		e2e_rwlayer_root "$(build_root)" "$2"
 		;;
-	*) e2e_die "unknown command '$cmd': build | path | image | install-rwlayer SRC" ;;
+	overlayfs)
+		# shellcheck source=scripts/e2e/overlayfs-root.sh
+		. "$e2e_dir/overlayfs-root.sh"
+		e2e_overlayfs_root "$(build_root)"
+		;;
+	*) e2e_die "unknown command '$cmd': build | path | image | install-rwlayer SRC | overlayfs" ;;
 	esac
 }
 

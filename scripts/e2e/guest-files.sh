@@ -48,13 +48,15 @@ write_network() {
 	echo diskless > "$root/etc/hostname"
 }
 
-# One image, many clients: an empty machine-id makes systemd generate a
-# transient one per boot instead of every client sharing the image's.
+# One image, many clients: an empty machine-id makes systemd make one per
+# client (from the DMI system UUID, else at random) instead of every
+# client sharing the image's.  D-Bus's copy goes too: systemd would take
+# the id from /var/lib/dbus/machine-id first.
 write_identity() {
 	local root=$1
 
 	: > "$root/etc/machine-id"
-	rm -f "$root/var/lib/systemd/random-seed"
+	rm -f "$root/var/lib/dbus/machine-id" "$root/var/lib/systemd/random-seed"
 }
 
 write_test_driver() {

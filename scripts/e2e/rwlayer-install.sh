@@ -13,10 +13,15 @@
 #   make -C SRC boot-install DESTDIR=ROOT        (when the initramfs-tools
 #                                                 hook exists in SRC)
 #   chroot ROOT systemctl enable rwlayerd.service (when installed)
+#   /etc/overlaytab = the shipped example (userspace/etc/overlaytab), and
+#   /etc/overlaytab.d/e2e.conf with what the tests need
+#   /etc/fstab: the root "rw" (see e2e_rwl_fstab)
 #   chroot ROOT update-initramfs -u -k all
+#   chroot ROOT systemd-update-done (see e2e_image_updated)
 #
 # The result is cached as ROOT-rwlayer-KEY (+ .ext4), KEY being a hash of
-# the source files, and built in a temporary directory renamed at the end.
+# the source files and of these functions, and built in a temporary
+# directory renamed at the end.
 
 e2e_rwl_name=rwlayer
 
@@ -31,9 +36,14 @@ e2e_rwl_files() {
 e2e_rwl_key() {
 	local src=$1 f
 
-	e2e_rwl_files "$src" | while read -r f; do
-		echo "$f $(sha256sum < "$src/$f")"
-	done | sha256sum | cut -c1-16
+	{
+		e2e_rwl_files "$src" | while read -r f; do
+			echo "$f $(sha256sum < "$src/$f")"
+		done
+		declare -f e2e_rwl_copy_sources e2e_rwl_dkms e2e_rwl_make_install \
+			e2e_rwl_configure e2e_rwl_test_tab e2e_rwl_fstab \
+			e2e_rwl_fstab_image e2e_rwl_populate e2e_image_updated
+	} | sha256sum | cut -c1-16
 }
 
 # PACKAGE_VERSION of dkms.conf, which must equal kmod/VERSION (as
@@ -102,6 +112,54 @@ e2e_rwl_make_install() {
 	fi
 }
 
+# The rules the tests add to the shipped table, as a drop-in (the way a
+# site adds its own): a small limit to see it enforced, and a directory
+# the host updates while a client runs (rwlayer.sh, section update).
+e2e_rwl_test_tab() {
+	cat <<-EOF
+		# SPDX-License-Identifier: GPL-2.0
+		# scripts/e2e: rules the end-to-end tests need besides overlaytab's.
+		# PATH             KIND    OPTIONS
+		/srv/e2e-limit     empty   size=1M,warn=50%,mode=1777
+		/srv/e2e-update    union
+	EOF
+}
+
+# The root's fstab entry must not say "ro" with rwlayer: systemd-remount-fs
+# remounts / with the fstab's options, and a read-only remount of the union
+# makes every rule read-only (EROFS everywhere).  The NFS export and the
+# NBD device stay read-only whatever the entry says; the union is what /
+# is.  Arguments: nfs|nbd.
+e2e_rwl_fstab() {
+	case "$1" in
+	nfs) echo "${e2e_server_ip:?}:${e2e_nfs_export:?} / nfs rw 0 0" ;;
+	nbd) echo "/dev/nbd0 / ext4 rw 0 0" ;;
+	esac
+}
+
+# The NBD image's own fstab (build_image wrote the stock one).
+e2e_rwl_fstab_image() {
+	local image=$1 fstab
+
+	fstab=$(mktemp)
+	e2e_rwl_fstab nbd > "$fstab"
+	debugfs -w -f - "$image" > /dev/null 2>&1 <<-EOF
+		rm /etc/fstab
+		write $fstab /etc/fstab
+		sif /etc/fstab mode 0100644
+	EOF
+	rm -f "$fstab"
+}
+
+e2e_rwl_configure() {
+	local src=$1 root=$2
+
+	install -D -m 0644 "$src/userspace/etc/overlaytab" "$root/etc/overlaytab"
+	mkdir -p "$root/etc/overlaytab.d"
+	e2e_rwl_test_tab > "$root/etc/overlaytab.d/e2e.conf"
+	e2e_rwl_fstab nfs > "$root/etc/fstab"
+}
+
 e2e_rwl_populate() {
 	local base=$1 src=$2 tmp=$3 log=$4 version
 
@@ -111,8 +169,10 @@ e2e_rwl_populate() {
 	e2e_rwl_copy_sources "$src" "$tmp/usr/src/$e2e_rwl_name-$version"
 	e2e_rwl_dkms "$tmp" "$version" "$log"
 	e2e_rwl_make_install "$src" "$tmp" "$log"
+	e2e_rwl_configure "$src" "$tmp"
 	chroot_run "$tmp" update-initramfs -u -k all >> "$log" 2>&1 ||
 		e2e_die "update-initramfs failed (log: $log)"
+	e2e_image_updated "$tmp"
 	rm -f "$tmp/usr/sbin/policy-rc.d"
 }
 
@@ -132,8 +192,11 @@ e2e_rwlayer_root() {
 		mv "$tmp" "$dest"
 	fi
 	if [ ! -f "$dest.ext4" ]; then
-		build_image "$dest" "$dest.ext4"
+		build_image "$dest" "$dest.ext4.tmp"
+		e2e_rwl_fstab_image "$dest.ext4.tmp"
+		mv "$dest.ext4.tmp" "$dest.ext4"
 	fi
+	e2e_remove_variants "$base-rwlayer-" "$dest"
 	e2e_log "rwlayer installed in $((SECONDS - start)) s: $dest"
 	echo "$dest"
 }
