@@ -36,6 +36,8 @@ srv_run=$out_base/servers
 . "$e2e_drc_dir/dracut-root.sh"
 # shellcheck source=scripts/e2e/boot.sh
 . "$e2e_drc_dir/boot.sh"
+# shellcheck source=scripts/e2e/tap.sh
+. "$e2e_drc_dir/tap.sh"
 
 # dracut's syntax for the root (dracut.cmdline(7)): root=nfs4:SERVER:PATH:OPTIONS,
 # mounted by its nfs module with mount.nfs.  vers=4.1 as in the
@@ -45,43 +47,7 @@ e2e_root_params() {
 	echo "root=nfs4:$e2e_guest_ip:$e2e_nfs_export:vers=4.1"
 }
 
-n_tests=0
-n_failed=0
 summary=()
-
-tap() {
-	n_tests=$((n_tests + 1))
-	if [ "$1" = ok ]; then
-		echo "ok $n_tests - $2"
-	else
-		n_failed=$((n_failed + 1))
-		echo "not ok $n_tests - $2"
-	fi
-}
-
-# metric LOG NAME: a "# metric NAME=VALUE" value from the guest, or "-".
-metric() {
-	local value
-
-	value=$(tr -d '\r' < "$1" 2> /dev/null | sed -n "s/^# metric $2=//p" | tail -n 1)
-	echo "${value:--}"
-}
-
-# The guest's TAP lines, renumbered and prefixed with the case; its
-# comments as they are.
-collect_guest_tap() {
-	local case=$1 log=$2 verdict what
-
-	while IFS=$'\t' read -r verdict what; do
-		case "$verdict" in
-		note) echo "$what" ;;
-		*) tap "$verdict" "$case: $what" ;;
-		esac
-	done < <(tr -d '\r' < "$log" | sed -n \
-		-e 's/^ok [0-9]* - \(.*\)/ok\t\1/p' \
-		-e 's/^not ok [0-9]* - \(.*\)/not_ok\t\1/p' \
-		-e 's/^\(# .*\)/note\t\1/p')
-}
 
 # boot_one KERNEL: boot, wait, report.
 boot_one() {

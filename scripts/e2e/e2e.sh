@@ -52,20 +52,10 @@ srv_run=$out_base/servers
 . "$e2e_main_dir/overlayfs-root.sh"
 # shellcheck source=scripts/e2e/boot.sh
 . "$e2e_main_dir/boot.sh"
+# shellcheck source=scripts/e2e/tap.sh
+. "$e2e_main_dir/tap.sh"
 
-n_tests=0
-n_failed=0
 summary=()
-
-tap() {
-	n_tests=$((n_tests + 1))
-	if [ "$1" = ok ]; then
-		echo "ok $n_tests - $2"
-	else
-		n_failed=$((n_failed + 1))
-		echo "not ok $n_tests - $2"
-	fi
-}
 
 # tap_if WHAT CMD...: ok when CMD succeeds.
 tap_if() {
@@ -77,14 +67,6 @@ tap_if() {
 	else
 		tap not_ok "$what"
 	fi
-}
-
-# metric LOG NAME: a "# metric NAME=VALUE" value from the guest, or "-".
-metric() {
-	local value
-
-	value=$(tr -d '\r' < "$1" 2> /dev/null | sed -n "s/^# metric $2=//p" | tail -n 1)
-	echo "${value:--}"
 }
 
 # --- the image update (guest/rwlayer.sh, section update) -------------
@@ -290,17 +272,6 @@ serve_clients() {
 		sleep 0.5
 	done
 	barrier_waiting=()
-}
-
-# The guest's TAP lines, renumbered and prefixed with the case.
-collect_guest_tap() {
-	local case=$1 log=$2 verdict what
-
-	while IFS=$'\t' read -r verdict what; do
-		tap "$verdict" "$case: $what"
-	done < <(tr -d '\r' < "$log" | sed -n \
-		-e 's/^ok [0-9]* - \(.*\)/ok\t\1/p' \
-		-e 's/^not ok [0-9]* - \(.*\)/not_ok\t\1/p')
 }
 
 # finish_client SLOT [MARKER]: count what the boot reported.

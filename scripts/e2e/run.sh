@@ -30,39 +30,10 @@ srv_run=$out_base/servers
 . "$e2e_run_dir/client-root.sh"
 # shellcheck source=scripts/e2e/boot.sh
 . "$e2e_run_dir/boot.sh"
+# shellcheck source=scripts/e2e/tap.sh
+. "$e2e_run_dir/tap.sh"
 
-n_tests=0
-n_failed=0
 summary=()
-
-tap() {
-	n_tests=$((n_tests + 1))
-	if [ "$1" = ok ]; then
-		echo "ok $n_tests - $2"
-	else
-		n_failed=$((n_failed + 1))
-		echo "not ok $n_tests - $2"
-	fi
-}
-
-# The guest's own TAP lines, renumbered and prefixed with the case.
-collect_guest_tap() {
-	local case=$1 log=$2 verdict what
-
-	while IFS=$'\t' read -r verdict what; do
-		tap "$verdict" "$case: $what"
-	done < <(tr -d '\r' < "$log" | sed -n \
-		-e 's/^ok [0-9]* - \(.*\)/ok\t\1/p' \
-		-e 's/^not ok [0-9]* - \(.*\)/not_ok\t\1/p')
-}
-
-# metric LOG NAME: a "# metric NAME=VALUE" value from the guest, or "-".
-metric() {
-	local value
-
-	value=$(tr -d '\r' < "$1" | sed -n "s/^# metric $2=//p" | tail -n 1)
-	echo "${value:--}"
-}
 
 run_case() {
 	local case=$1 kernel=${1%/*} root_kind=${1#*/} out log rc=0
