@@ -385,6 +385,18 @@ static int rwl_nl_dump_mounts(struct sk_buff *skb, struct netlink_callback *cb)
 	return err ?: skb->len;
 }
 
+/* The rule at the request's RULE_PATH; NULL (ENOENT) with the reason. */
+static struct rwl_rule *rwl_nl_rule(struct rwl_fs *ofs, const char *path,
+				    struct genl_info *info)
+{
+	struct rwl_rule *rule = rwl_rule_find(ofs, path);
+
+	if (!rule)
+		NL_SET_ERR_MSG_ATTR(info->extack, info->attrs[RWLAYER_A_RULE_PATH],
+				    "no rule for that path");
+	return rule;
+}
+
 static int rwl_nl_get_rule(struct sk_buff *skb, struct genl_info *info)
 {
 	struct rwl_rule *rule;
@@ -402,12 +414,9 @@ static int rwl_nl_get_rule(struct sk_buff *skb, struct genl_info *info)
 	if (!path)
 		goto out;
 	mutex_lock(&ofs->rules_lock);
-	rule = rwl_rule_find(ofs, path);
+	rule = rwl_nl_rule(ofs, path, info);
 	err = -ENOENT;
-	if (!rule)
-		NL_SET_ERR_MSG_ATTR(info->extack, info->attrs[RWLAYER_A_RULE_PATH],
-				    "no rule for that path");
-	else
+	if (rule)
 		err = rwl_nl_reply(info, RWLAYER_CMD_GET_RULE,
 				   rwl_fill_rule_msg, ofs, rule);
 	mutex_unlock(&ofs->rules_lock);
@@ -630,13 +639,10 @@ static int rwl_nl_set_rule(struct sk_buff *skb, struct genl_info *info)
 	if (IS_ERR(ofs))
 		return PTR_ERR(ofs);
 	mutex_lock(&ofs->rules_lock);
-	rule = rwl_rule_find(ofs, path);
+	rule = rwl_nl_rule(ofs, path, info);
 	err = -ENOENT;
-	if (!rule) {
-		NL_SET_ERR_MSG_ATTR(info->extack, info->attrs[RWLAYER_A_RULE_PATH],
-				    "no rule for that path");
+	if (!rule)
 		goto out_unlock;
-	}
 	err = -EINVAL;
 	if (info->attrs[RWLAYER_A_RULE_KIND] &&
 	    nla_get_u8(info->attrs[RWLAYER_A_RULE_KIND]) !=
@@ -678,12 +684,9 @@ static int rwl_nl_reset_rule(struct sk_buff *skb, struct genl_info *info)
 	if (IS_ERR(ofs))
 		return PTR_ERR(ofs);
 	mutex_lock(&ofs->rules_lock);
-	rule = rwl_rule_find(ofs, path);
+	rule = rwl_nl_rule(ofs, path, info);
 	err = -ENOENT;
-	if (!rule)
-		NL_SET_ERR_MSG_ATTR(info->extack, info->attrs[RWLAYER_A_RULE_PATH],
-				    "no rule for that path");
-	else
+	if (rule)
 		err = rwl_rule_reset(ofs, rule,
 				     nla_get_flag(info->attrs[RWLAYER_A_FORCE]),
 				     info->extack);
