@@ -7,9 +7,14 @@ KDIR ?= /lib/modules/$(KVER)/build
 BUILD ?= $(CURDIR)/build
 KERNELS ?= $(shell scripts/kernels.sh)
 CHECKPATCH ?= $(shell scripts/kernel-source.sh)/scripts/checkpatch.pl
-KSRC_FILES := $(wildcard kmod/*.c kmod/*.h kmod/compat/*.h)
+KSRC_FILES := $(wildcard kmod/*.c kmod/*.h kmod/compat/*.c kmod/compat/*.h)
 KBUILD_FILES := Kbuild kmod/compat/Kbuild.include
+RWLAYER_CACHE ?= /var/cache/rwlayer
 export BUILD
+
+# A target kernel's build tree: Debian's (linux-headers), or that of the
+# debug kernel scripts/debug-kernel.sh built, in its cache.
+kdir_of = $(firstword $(wildcard $(RWLAYER_CACHE)/debug-kernel/$(1)/build) /lib/modules/$(1)/build)
 
 all: module
 
@@ -30,7 +35,7 @@ module-install: module
 $(BUILD)/%/rwlayer.ko: $(KBUILD_FILES) $(KSRC_FILES) kmod/VERSION
 	@rm -rf $(BUILD)/$*/src && mkdir -p $(BUILD)/$*/src
 	@cp -r Kbuild kmod $(BUILD)/$*/src/
-	$(MAKE) -C /lib/modules/$*/build M=$(BUILD)/$*/src W=1 C=1 modules \
+	$(MAKE) -C $(call kdir_of,$*) M=$(BUILD)/$*/src W=1 C=1 modules \
 		> $(BUILD)/$*/build.log 2>&1 || { cat $(BUILD)/$*/build.log; exit 1; }
 	@if grep -E 'warning:|error:' $(BUILD)/$*/build.log; then \
 		echo "$*: the build is not warning-free" >&2; exit 1; fi
@@ -70,6 +75,16 @@ test-vm: modules-all selftests
 check:
 	@scripts/check.sh
 
+# The debug kernel lane (README): Debian's linux-source-6.12 built with
+# KASAN, lockdep and fault injection, cached in $(RWLAYER_CACHE).  make
+# check runs the lane when that kernel is built; check-debug builds it
+# first if needed and runs only the lane.
+debug-kernel:
+	scripts/debug-kernel.sh build
+
+check-debug:
+	@scripts/check.sh --debug
+
 # Diskless clients end to end (scripts/e2e/README): PXE, NFS/NBD root,
 # rwlayer from DKMS in the initramfs; about 15 min with a cached root.
 e2e:
@@ -89,4 +104,4 @@ clean:
 	$(MAKE) -C selftests clean OUTPUT=$(BUILD)/selftests 2>/dev/null || true
 	rm -f kmod/*.o kmod/.*.cmd *.o .*.cmd *.ko *.mod *.mod.c modules.order Module.symvers
 
-.PHONY: all module module-debug module-install modules-all selftests userspace userspace-install boot-install install style test-vm check e2e bench demo dkms-install clean
+.PHONY: all module module-debug module-install modules-all selftests userspace userspace-install boot-install install style test-vm check debug-kernel check-debug e2e bench demo dkms-install clean

@@ -20,23 +20,29 @@ int rwl_may_write(const struct dentry *dentry)
 
 /*
  * New objects belong to the caller: the mounter's credentials with the
- * caller's fsuid and fsgid.
+ * caller's fsuid and fsgid, and the security label the caller's own
+ * create of @dentry would give (security_dentry_create_files_as).
  */
-static const struct cred *rwl_override_creator(struct super_block *sb,
-					       struct cred **newp)
+static const struct cred *rwl_override_creator(struct dentry *dentry,
+					       umode_t mode, struct cred **newp)
 {
-	kuid_t fsuid = current_fsuid();
-	kgid_t fsgid = current_fsgid();
-	const struct cred *old_cred;
+	const struct cred *caller;
 	struct cred *cred;
+	int err;
 
-	old_cred = rwl_override_creds(sb);
+	caller = rwl_override_creds(dentry->d_sb);
 	cred = prepare_creds();
-	revert_creds(old_cred);
+	revert_creds(caller);
 	if (!cred)
 		return ERR_PTR(-ENOMEM);
-	cred->fsuid = fsuid;
-	cred->fsgid = fsgid;
+	cred->fsuid = caller->fsuid;
+	cred->fsgid = caller->fsgid;
+	err = security_dentry_create_files_as(dentry, mode, &dentry->d_name,
+					      caller, cred);
+	if (err) {
+		put_cred(cred);
+		return ERR_PTR(err);
+	}
 	*newp = cred;
 	return override_creds(cred);
 }
@@ -170,7 +176,7 @@ static int rwl_create_object(struct dentry *dentry,
 	err = mnt_want_write(RWL_FS(sb)->upper.mnt);
 	if (err)
 		return err;
-	old_cred = rwl_override_creator(sb, &cred);
+	old_cred = rwl_override_creator(dentry, obj->mode, &cred);
 	err = PTR_ERR(old_cred);
 	if (IS_ERR(old_cred))
 		goto out_drop_write;

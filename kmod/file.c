@@ -78,6 +78,18 @@ static int rwl_open(struct inode *inode, struct file *file)
 	return 0;
 }
 
+/*
+ * Before a data change: the set-id bits and file capabilities go when the
+ * caller could not have written them (the real write runs as the mounter,
+ * who could).  Decided with the caller's credentials; the change itself
+ * reaches the upper through rwl_setattr().  The union inode is locked.
+ */
+static int rwl_remove_privs(struct file *file)
+{
+	rwl_copyattr(file_inode(file));
+	return file_remove_privs(file);
+}
+
 static rwf_t rwl_rwf_flags(int ki_flags)
 {
 	rwf_t flags = 0;
@@ -109,6 +121,9 @@ static ssize_t rwl_write_iter(struct kiocb *iocb, struct iov_iter *iter)
 		return 0;
 
 	inode_lock(inode);
+	ret = rwl_remove_privs(file);
+	if (ret)
+		goto out_unlock;
 	end = (iocb->ki_flags & IOCB_APPEND ?
 	       i_size_read(file_inode(realfile)) : iocb->ki_pos) +
 	      iov_iter_count(iter);
@@ -136,6 +151,9 @@ static long rwl_fallocate(struct file *file, int mode, loff_t offset,
 	long ret;
 
 	inode_lock(inode);
+	ret = rwl_remove_privs(file);
+	if (ret)
+		goto out_unlock;
 	if (!(mode & FALLOC_FL_KEEP_SIZE)) {
 		ret = rwl_charge_size(inode, rwl_rule_of(file->f_path.dentry),
 				      offset + len);

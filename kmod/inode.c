@@ -185,20 +185,34 @@ struct posix_acl *rwl_get_inode_acl(struct inode *inode, int type, bool rcu)
 	return acl;
 }
 
-int rwl_set_real_acl(struct dentry *dentry, const char *name,
-		     struct posix_acl *acl)
+/*
+ * Before an ACL reaches the upper: the checks of set_posix_acl() (the
+ * VFS makes them itself since 6.2), and the set-group-ID bit that the
+ * real filesystem clears when the caller is outside the file's group.
+ * It cannot see the caller: the ACL is set with the mounter's
+ * credentials, which are in every group.
+ */
+int rwl_acl_prepare(struct dentry *dentry, int type,
+		    const struct posix_acl *acl)
 {
-	const struct cred *old_cred;
+	struct inode *inode = d_inode(dentry);
+	struct iattr attr = { .ia_valid = ATTR_MODE | ATTR_FORCE };
 	int err;
 
-	err = rwl_meta_write_begin(dentry);
-	if (err)
-		return err;
-	old_cred = rwl_override_creds(dentry->d_sb);
-	err = rwl_real_set_acl(rwl_upper(dentry), name, acl);
-	revert_creds(old_cred);
-	rwl_meta_write_end(dentry);
-	return err;
+	if (!inode_owner_or_capable(RWL_NOP_IDMAP, inode))
+		return -EPERM;
+	if (acl) {
+		err = posix_acl_valid(&init_user_ns, acl);
+		if (err)
+			return err;
+	}
+	rwl_copyattr(inode);
+	if (type != ACL_TYPE_ACCESS || !(inode->i_mode & S_ISGID) ||
+	    in_group_p(inode->i_gid) ||
+	    capable_wrt_inode_uidgid(RWL_NOP_IDMAP, inode, CAP_FSETID))
+		return 0;
+	attr.ia_mode = inode->i_mode & ~S_ISGID;
+	return rwl_setattr(RWL_NOP_IDMAP, dentry, &attr);
 }
 
 struct posix_acl *rwl_get_acl(rwl_idmap_t *idmap, struct dentry *dentry,
@@ -258,8 +272,7 @@ static const struct inode_operations rwl_special_inode_operations = {
 	RWL_ACL_INODE_OPERATIONS,
 };
 
-static void rwl_inode_init(struct inode *inode, struct dentry *upper,
-			   const struct rwl_path *lower,
+static void rwl_inode_init(struct inode *inode, const struct rwl_path *lower,
 			   const struct rwl_origin *origin)
 {
 	struct rwl_inode *oi = RWL_I(inode);
@@ -268,8 +281,6 @@ static void rwl_inode_init(struct inode *inode, struct dentry *upper,
 
 	ihold(real);
 	oi->layer = lower ? lower->layer : &RWL_FS(inode->i_sb)->upper;
-	if (upper)
-		oi->__upper = dget(upper);
 	inode->i_ino = real->i_ino;
 	if (lower && !S_ISDIR(mode))
 		oi->origin_dev = real->i_sb->s_dev;
@@ -306,27 +317,70 @@ static void rwl_inode_init(struct inode *inode, struct dentry *upper,
 	rwl_copyattr(inode);
 }
 
-static int rwl_inode_test(struct inode *inode, void *data)
+/* What a lookup found: the hash key and the upper copy, if any. */
+struct rwl_inode_key {
+	struct inode *real;
+	struct dentry *upper;
+	const struct rwl_origin *origin;
+};
+
+/* Was @upper copied up from @real (its origin names that file)? */
+static bool rwl_copied_from(const struct rwl_origin *origin,
+			    const struct inode *real)
 {
-	return RWL_I(inode)->real == data;
+	return origin && origin->dev == real->i_sb->s_dev &&
+	       origin->ino == real->i_ino;
 }
 
+/*
+ * One lower inode may stand behind several union inodes: the names of a
+ * lower hard link copied up one by one, a lower directory the server
+ * renamed while the client holds an upper directory made for its old
+ * name.  A cached union inode is the one found only if its upper copy is
+ * the one the lookup found, so no name ever reaches another name's data.
+ * The one exception: a file copied up through another union inode of the
+ * same lower file while this one was cached (its origin says so).
+ */
+static int rwl_inode_test(struct inode *inode, void *data)
+{
+	const struct rwl_inode_key *key = data;
+	struct rwl_inode *oi = RWL_I(inode);
+	struct dentry *cached = READ_ONCE(oi->__upper);
+
+	if (oi->real != key->real)
+		return 0;
+	if (!cached || !key->upper)
+		return !cached && (!key->upper || (!S_ISDIR(inode->i_mode) &&
+			rwl_copied_from(key->origin, key->real)));
+	return d_inode(cached) == d_inode(key->upper);
+}
+
+/* Under the inode hash lock: the inode is found by its upper from now on. */
 static int rwl_inode_set(struct inode *inode, void *data)
 {
-	RWL_I(inode)->real = data;
+	const struct rwl_inode_key *key = data;
+
+	RWL_I(inode)->real = key->real;
+	if (key->upper)
+		RWL_I(inode)->__upper = dget(key->upper);
 	return 0;
 }
 
 /*
  * The union inode for a name found as @upper and/or @lower (the topmost
  * lower dentry).  The lower inode is the key when there is one, so a
- * file keeps its union inode when it is copied up.
+ * file keeps its union inode when it is copied up; rwl_inode_test()
+ * tells apart the union inodes of one key.
  */
 struct inode *rwl_get_inode(struct super_block *sb, struct dentry *upper,
 			    const struct rwl_path *lower,
 			    const struct rwl_origin *origin)
 {
-	struct inode *key = d_inode(lower ? lower->dentry : upper);
+	struct rwl_inode_key key = {
+		.real = d_inode(lower ? lower->dentry : upper),
+		.upper = upper,
+		.origin = origin,
+	};
 	struct inode *inode;
 
 	/*
@@ -334,22 +388,22 @@ struct inode *rwl_get_inode(struct super_block *sb, struct dentry *upper,
 	 * union is writable: a copy-up through one name must not change what
 	 * the others show (overlayfs without index=on does the same).
 	 */
-	if (lower && !upper && rwl_has_upper(sb) && !S_ISDIR(key->i_mode) &&
-	    key->i_nlink > 1) {
+	if (lower && !upper && rwl_has_upper(sb) &&
+	    !S_ISDIR(key.real->i_mode) && key.real->i_nlink > 1) {
 		inode = new_inode(sb);
 		if (!inode)
 			return ERR_PTR(-ENOMEM);
-		RWL_I(inode)->real = key;
-		rwl_inode_init(inode, upper, lower, origin);
+		RWL_I(inode)->real = key.real;
+		rwl_inode_init(inode, lower, origin);
 		return inode;
 	}
 
-	inode = iget5_locked(sb, (unsigned long)key, rwl_inode_test,
-			     rwl_inode_set, key);
+	inode = iget5_locked(sb, (unsigned long)key.real, rwl_inode_test,
+			     rwl_inode_set, &key);
 	if (!inode)
 		return ERR_PTR(-ENOMEM);
 	if (inode->i_state & I_NEW) {
-		rwl_inode_init(inode, upper, lower, origin);
+		rwl_inode_init(inode, lower, origin);
 		unlock_new_inode(inode);
 	} else if (upper && !rwl_i_upper(inode)) {
 		/* Copied up through another name while this one was cached. */

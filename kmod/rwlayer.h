@@ -370,8 +370,8 @@ struct inode *rwl_get_inode(struct super_block *sb, struct dentry *upper,
 			    const struct rwl_path *lower,
 			    const struct rwl_origin *origin);
 void rwl_copyattr(struct inode *inode);
-int rwl_set_real_acl(struct dentry *dentry, const char *name,
-		     struct posix_acl *acl);
+int rwl_acl_prepare(struct dentry *dentry, int type,
+		    const struct posix_acl *acl);
 
 /* dir.c */
 int rwl_may_write(const struct dentry *dentry);
@@ -398,6 +398,9 @@ void rwl_work_remove(struct super_block *sb, struct dentry *temp);
 int rwl_set_opaque(struct super_block *sb, struct dentry *upper);
 int rwl_clear_dir(struct super_block *sb, const struct path *dir);
 
+/* compat/acl.c */
+extern const struct xattr_handler *rwl_xattr_handlers[];
+
 /* file.c */
 extern const struct file_operations rwl_file_operations;
 struct file *rwl_open_real(struct super_block *sb, const struct path *realpath,
@@ -412,8 +415,12 @@ int rwl_real_dir_names(struct super_block *sb, const struct path *dir,
 		       void *arg);
 
 /* xattr.c */
-extern const struct xattr_handler *rwl_xattr_handlers[];
+extern const struct xattr_handler rwl_xattr_handler;
 ssize_t rwl_listxattr(struct dentry *dentry, char *list, size_t size);
+ssize_t rwl_xattr_get_real(struct dentry *dentry, const char *name,
+			   void *buffer, size_t size);
+int rwl_xattr_set_real(struct dentry *dentry, const char *name,
+		       const void *value, size_t size, int flags);
 bool rwl_is_private_xattr(const char *name);
 int rwl_copy_xattrs(struct super_block *sb, const struct path *from,
 		    struct dentry *to);

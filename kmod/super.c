@@ -174,6 +174,10 @@ static int rwl_get_layers(struct fs_context *fc, struct rwl_fs *ofs)
 		return -ENOMEM;
 
 	for (i = 0; i < ctx->num_lower; i++) {
+		/* Its ids would have to be mapped at every step: not done. */
+		if (is_idmapped_mnt(ctx->lower[i].mnt))
+			return invalfc(fc, "lower %pd2: idmapped layers are not supported",
+				       ctx->lower[i].dentry);
 		ofs->layers[i].name = rwl_layer_name(&ctx->lower[i]);
 		if (!ofs->layers[i].name)
 			return -ENOMEM;
@@ -234,6 +238,9 @@ static int rwl_get_upper(struct fs_context *fc, struct super_block *sb)
 	struct path work;
 	int err;
 
+	if (is_idmapped_mnt(ctx->upper.mnt))
+		return invalfc(fc, "upper=%s: idmapped layers are not supported",
+			       ctx->upper_spec);
 	mnt = clone_private_mount(&ctx->upper);
 	if (IS_ERR(mnt)) {
 		errorfc(fc, "upper=%s: cannot clone its mount (%pe)",
@@ -297,6 +304,21 @@ static struct dentry *rwl_make_root(struct super_block *sb,
 	return root;
 }
 
+/*
+ * The credentials every layer access runs with: the mounter's, but
+ * quotas and reserved blocks bind the union's users like anyone else.
+ */
+static int rwl_make_creator_cred(struct rwl_fs *ofs)
+{
+	struct cred *cred = prepare_creds();
+
+	if (!cred)
+		return -ENOMEM;
+	cap_lower(cred->cap_effective, CAP_SYS_RESOURCE);
+	ofs->creator_cred = cred;
+	return 0;
+}
+
 static int rwl_fill_super(struct super_block *sb, struct fs_context *fc)
 {
 	struct rwl_fs_context *ctx = fc->fs_private;
@@ -313,8 +335,8 @@ static int rwl_fill_super(struct super_block *sb, struct fs_context *fc)
 	/* From here on rwl_kill_sb() releases whatever was set up. */
 	sb->s_fs_info = ofs;
 	ofs->sb = sb;
-	ofs->creator_cred = prepare_creds();
-	if (!ofs->creator_cred)
+	err = rwl_make_creator_cred(ofs);
+	if (err)
 		return err;
 
 	err = rwl_get_layers(fc, ofs);

@@ -20,16 +20,13 @@ bool rwl_is_private_xattr(const char *name)
 			sizeof(RWL_XATTR_OWN_PREFIX) - 1);
 }
 
-static int rwl_xattr_get(const struct xattr_handler *handler,
-			 struct dentry *dentry, struct inode *inode,
-			 const char *name, void *buffer, size_t size)
+/* Read @name from the real inode that @dentry shows. */
+ssize_t rwl_xattr_get_real(struct dentry *dentry, const char *name,
+			   void *buffer, size_t size)
 {
 	const struct cred *old_cred;
 	struct path realpath;
 	ssize_t ret;
-
-	if (!dentry || rwl_is_private_xattr(name))
-		return -EOPNOTSUPP;
 
 	rwl_real_path(dentry, &realpath);
 	old_cred = rwl_override_creds(dentry->d_sb);
@@ -39,20 +36,16 @@ static int rwl_xattr_get(const struct xattr_handler *handler,
 }
 
 /* setxattr (@value set) and removexattr (@value NULL) on the upper copy. */
-static int rwl_xattr_set(const struct xattr_handler *handler,
-			 rwl_idmap_t *idmap, struct dentry *dentry,
-			 struct inode *inode, const char *name,
-			 const void *value, size_t size, int flags)
+int rwl_xattr_set_real(struct dentry *dentry, const char *name,
+		       const void *value, size_t size, int flags)
 {
 	const struct cred *old_cred;
 	struct dentry *upper;
-	int err;
+	ssize_t err;
 
-	if (rwl_is_private_xattr(name))
-		return -EOPNOTSUPP;
 	/* Removing what is not there changes nothing: no copy-up for it. */
 	if (!value && !rwl_upper(dentry)) {
-		err = rwl_xattr_get(handler, dentry, inode, name, NULL, 0);
+		err = rwl_xattr_get_real(dentry, name, NULL, 0);
 		if (err < 0)
 			return err;
 	}
@@ -69,6 +62,25 @@ static int rwl_xattr_set(const struct xattr_handler *handler,
 	revert_creds(old_cred);
 	rwl_meta_write_end(dentry);
 	return err;
+}
+
+static int rwl_xattr_get(const struct xattr_handler *handler,
+			 struct dentry *dentry, struct inode *inode,
+			 const char *name, void *buffer, size_t size)
+{
+	if (!dentry || rwl_is_private_xattr(name))
+		return -EOPNOTSUPP;
+	return rwl_xattr_get_real(dentry, name, buffer, size);
+}
+
+static int rwl_xattr_set(const struct xattr_handler *handler,
+			 rwl_idmap_t *idmap, struct dentry *dentry,
+			 struct inode *inode, const char *name,
+			 const void *value, size_t size, int flags)
+{
+	if (rwl_is_private_xattr(name))
+		return -EOPNOTSUPP;
+	return rwl_xattr_set_real(dentry, name, value, size, flags);
 }
 
 /* Drop the private names from a list of NUL-terminated names. */
@@ -178,14 +190,12 @@ out:
 	return err;
 }
 
-/* An empty prefix matches every name: the real filesystem decides. */
-static const struct xattr_handler rwl_xattr_handler = {
+/*
+ * An empty prefix matches every name: the real filesystem decides.  The
+ * list of handlers is per kernel (compat/acl.c).
+ */
+const struct xattr_handler rwl_xattr_handler = {
 	.prefix	= "",
 	.get	= rwl_xattr_get,
 	.set	= rwl_xattr_set,
-};
-
-const struct xattr_handler *rwl_xattr_handlers[] = {
-	&rwl_xattr_handler,
-	NULL
 };

@@ -29,8 +29,6 @@
 #define rwl_mnt_idmap(mnt)	mnt_user_ns(mnt)
 #endif
 
-int rwl_set_real_acl(struct dentry *dentry, const char *name,
-		     struct posix_acl *acl);
 struct posix_acl *rwl_get_inode_acl(struct inode *inode, int type, bool rcu);
 struct posix_acl *rwl_get_acl(rwl_idmap_t *idmap, struct dentry *dentry,
 			      int type);
@@ -38,25 +36,16 @@ struct posix_acl *rwl_get_acl(rwl_idmap_t *idmap, struct dentry *dentry,
 #ifdef COMPAT_HAS_GET_INODE_ACL
 /*
  * 6.2 split ACL access: ->get_inode_acl serves permission checks,
- * ->get_acl serves getxattr(system.posix_acl_*).
+ * ->get_acl serves getxattr(system.posix_acl_*) and ->set_acl serves
+ * setxattr(system.posix_acl_*), after the VFS checked the caller.
  */
 #define RWL_ACL_INODE_OPERATIONS		\
 	.get_inode_acl = rwl_get_inode_acl,	\
 	.get_acl = rwl_get_acl,			\
 	.set_acl = rwl_set_acl
 
-/* ... and ->set_acl serves setxattr(system.posix_acl_*). */
-static inline int rwl_real_set_acl(struct dentry *upper, const char *name,
-				   struct posix_acl *acl)
-{
-	return vfs_set_acl(&nop_mnt_idmap, upper, name, acl);
-}
-
-static inline int rwl_set_acl(struct mnt_idmap *idmap, struct dentry *dentry,
-			      struct posix_acl *acl, int type)
-{
-	return rwl_set_real_acl(dentry, posix_acl_xattr_name(type), acl);
-}
+int rwl_set_acl(struct mnt_idmap *idmap, struct dentry *dentry,
+		struct posix_acl *acl, int type);
 
 static inline struct posix_acl *rwl_real_inode_acl(struct inode *realinode,
 						   int type)
@@ -71,16 +60,12 @@ static inline struct posix_acl *rwl_real_acl(const struct path *realpath,
 			   posix_acl_xattr_name(type));
 }
 #else
-/* Before 6.2 {get,set}xattr of ACLs went through the xattr handlers. */
+/*
+ * Before 6.2 {get,set}xattr of ACLs went through the xattr handlers, with
+ * no check by the VFS: compat/acl.c has ours.
+ */
 #define RWL_ACL_INODE_OPERATIONS		\
 	.get_acl = rwl_get_inode_acl
-
-/* Unreachable: setxattr() of an ACL reaches rwl_xattr_set() instead. */
-static inline int rwl_real_set_acl(struct dentry *upper, const char *name,
-				   struct posix_acl *acl)
-{
-	return -EOPNOTSUPP;
-}
 
 static inline struct posix_acl *rwl_real_inode_acl(struct inode *realinode,
 						   int type)
