@@ -22,7 +22,7 @@
 #define RWL_COPY_CHUNK		(4 << 20)
 
 /* A new, unused name in the work directory, which the caller has locked. */
-static struct dentry *rwl_work_lookup(struct super_block *sb)
+struct dentry *rwl_work_lookup(struct super_block *sb)
 {
 	struct rwl_fs *ofs = RWL_FS(sb);
 	struct dentry *temp;

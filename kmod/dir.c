@@ -47,6 +47,15 @@ static const struct cred *rwl_override_creator(struct dentry *dentry,
 	return override_creds(cred);
 }
 
+/* Counted, but a delete never fails for want of an inode. */
+static void rwl_count_whiteout(struct rwl_rule *rule)
+{
+	if (rule) {
+		atomic64_inc(&rule->inodes);
+		atomic64_inc(&rule->whiteouts);
+	}
+}
+
 /* A whiteout for @name in the locked upper directory @udir. */
 static int rwl_make_whiteout(struct super_block *sb, struct dentry *udir,
 			     const struct qstr *name, struct rwl_rule *rule)
@@ -62,37 +71,9 @@ static int rwl_make_whiteout(struct super_block *sb, struct dentry *udir,
 		err = rwl_do_mknod(sb, d_inode(udir), wh,
 				   S_IFCHR | WHITEOUT_MODE, WHITEOUT_DEV);
 	dput(wh);
-	/* Counted, but a delete never fails for want of an inode. */
-	if (!err && rule) {
-		atomic64_inc(&rule->inodes);
-		atomic64_inc(&rule->whiteouts);
-	}
+	if (!err)
+		rwl_count_whiteout(rule);
 	return err;
-}
-
-/*
- * Find @name in the locked upper directory for a new object there: a
- * whiteout in the way is removed and reported in @whiteout.
- */
-static struct dentry *rwl_upper_for_create(struct super_block *sb,
-					   struct dentry *udir,
-					   const struct qstr *name,
-					   bool *whiteout)
-{
-	struct dentry *upper;
-	int err;
-
-	*whiteout = false;
-	upper = rwl_lookup_upper(udir, name);
-	if (IS_ERR(upper) || d_is_negative(upper))
-		return upper;
-	err = -EEXIST;
-	if (rwl_is_whiteout(upper)) {
-		err = rwl_do_unlink(sb, d_inode(udir), upper);
-		*whiteout = !err;
-	}
-	dput(upper);
-	return err ? ERR_PTR(err) : rwl_lookup_upper(udir, name);
 }
 
 struct rwl_new_object {
@@ -127,6 +108,141 @@ static int rwl_make_upper(struct super_block *sb, struct dentry *udir,
 	default:
 		return rwl_do_mknod(sb, dir, upper, obj->mode, obj->rdev);
 	}
+}
+
+/* Is @name in the upper directory @udir a whiteout (1), or not (0)? */
+static int rwl_upper_whiteout(struct dentry *udir, const struct qstr *name)
+{
+	struct dentry *this = rwl_do_lookup(name->name, udir, name->len);
+	int ret;
+
+	if (IS_ERR(this))
+		return PTR_ERR(this);
+	ret = rwl_is_whiteout(this);
+	dput(this);
+	return ret;
+}
+
+/*
+ * Swap @temp, ready in the work directory, with @name in the upper
+ * directory @udir in one rename (RENAME_EXCHANGE), so that the union
+ * never shows a state in between.  What was at @name must be @expect's
+ * dentry (a whiteout when @expect is NULL); it is returned, now in the
+ * work directory, for the caller to dispose of.
+ */
+static struct dentry *rwl_exchange(struct super_block *sb, struct dentry *temp,
+				   struct dentry *udir, const struct qstr *name,
+				   const struct inode *expect)
+{
+	struct dentry *wdir = RWL_FS(sb)->workdir, *trap, *victim;
+	int err;
+
+	trap = lock_rename(wdir, udir);
+	if (IS_ERR(trap))
+		return trap;
+	victim = rwl_lookup_upper(udir, name);
+	if (IS_ERR(victim))
+		goto out_unlock;
+	err = -ESTALE;
+	if (expect ? d_inode(victim) != expect : !rwl_is_whiteout(victim))
+		goto out_dput;
+	err = -EIO;
+	if (trap == temp || trap == victim)
+		goto out_dput;
+	err = rwl_do_rename(sb, d_inode(wdir), temp, d_inode(udir), victim,
+			    RENAME_EXCHANGE);
+	if (!err)
+		goto out_unlock;
+out_dput:
+	dput(victim);
+	victim = ERR_PTR(err);
+out_unlock:
+	unlock_rename(wdir, udir);
+	return victim;
+}
+
+/* Remove what rwl_exchange() moved to the work directory. */
+static void rwl_work_discard(struct super_block *sb, struct dentry *old)
+{
+	struct path path = { .mnt = RWL_FS(sb)->upper.mnt, .dentry = old };
+
+	/* A merged directory's upper holds the whiteouts it hid lowers with. */
+	if (d_is_dir(old))
+		rwl_clear_dir(sb, &path);
+	/* What stays is cleared at the next mount. */
+	rwl_work_remove(sb, old);
+}
+
+/* The new object, made in the work directory (opaque if a directory). */
+static struct dentry *rwl_work_object(struct super_block *sb,
+				      const struct rwl_new_object *obj)
+{
+	struct dentry *wdir = RWL_FS(sb)->workdir, *temp;
+	int err;
+
+	inode_lock_nested(d_inode(wdir), I_MUTEX_PARENT);
+	temp = rwl_work_lookup(sb);
+	if (IS_ERR(temp)) {
+		inode_unlock(d_inode(wdir));
+		return temp;
+	}
+	err = rwl_make_upper(sb, wdir, temp, obj, true);
+	if (!err && d_really_is_negative(temp))
+		err = -EIO;
+	inode_unlock(d_inode(wdir));
+	if (err) {
+		rwl_work_remove(sb, temp);
+		return ERR_PTR(err);
+	}
+	return temp;
+}
+
+/*
+ * The upper object for a create where a whiteout hides a lower name: made
+ * in the work directory, then exchanged with the whiteout.  A failure at
+ * any step leaves the whiteout, so the deleted lower file stays deleted.
+ */
+static struct dentry *rwl_create_over_whiteout(struct super_block *sb,
+					       struct dentry *udir,
+					       const struct qstr *name,
+					       const struct rwl_new_object *obj)
+{
+	struct dentry *temp, *wh;
+
+	temp = rwl_work_object(sb, obj);
+	if (IS_ERR(temp))
+		return temp;
+	wh = rwl_exchange(sb, temp, udir, name, NULL);
+	if (IS_ERR(wh)) {
+		rwl_work_remove(sb, temp);
+		return wh;
+	}
+	rwl_work_discard(sb, wh);
+	return temp;
+}
+
+/* The upper object for a create where the upper has no entry. */
+static struct dentry *rwl_create_in_place(struct super_block *sb,
+					  struct dentry *udir,
+					  const struct qstr *name,
+					  const struct rwl_new_object *obj)
+{
+	struct dentry *upper;
+	int err;
+
+	inode_lock_nested(d_inode(udir), I_MUTEX_PARENT);
+	upper = rwl_lookup_upper(udir, name);
+	if (IS_ERR(upper))
+		goto out_unlock;
+	err = d_is_positive(upper) ? -EEXIST :
+	      rwl_make_upper(sb, udir, upper, obj, false);
+	if (err) {
+		dput(upper);
+		upper = ERR_PTR(err);
+	}
+out_unlock:
+	inode_unlock(d_inode(udir));
+	return upper;
 }
 
 /*
@@ -182,22 +298,24 @@ static int rwl_create_object(struct dentry *dentry,
 		goto out_drop_write;
 
 	udir = rwl_upper(parent);
-	inode_lock_nested(d_inode(udir), I_MUTEX_PARENT);
-	upper = rwl_upper_for_create(sb, udir, &dentry->d_name, &whiteout);
-	err = PTR_ERR(upper);
-	if (IS_ERR(upper))
-		goto out_unlock;
+	err = rwl_upper_whiteout(udir, &dentry->d_name);
+	if (err < 0)
+		goto out_revert;
+	whiteout = err;
 	/* A new object in place of a whiteout takes over its inode charge. */
 	if (whiteout)
 		inodes = 0;
 	err = rwl_charge(rule, 0, inodes);
 	if (err)
-		goto out_dput;
-	err = rwl_make_upper(sb, udir, upper, obj, whiteout);
-	if (err) {
-		/* The whiteout is gone either way. */
-		rwl_uncharge(rule, 0, whiteout ? 1 : inodes);
-		goto out_dput;
+		goto out_revert;
+	if (whiteout)
+		upper = rwl_create_over_whiteout(sb, udir, &dentry->d_name, obj);
+	else
+		upper = rwl_create_in_place(sb, udir, &dentry->d_name, obj);
+	err = PTR_ERR(upper);
+	if (IS_ERR(upper)) {
+		rwl_uncharge(rule, 0, inodes);
+		goto out_revert;
 	}
 
 	if (link_inode) {
@@ -216,8 +334,7 @@ static int rwl_create_object(struct dentry *dentry,
 	err = 0;
 out_dput:
 	dput(upper);
-out_unlock:
-	inode_unlock(d_inode(udir));
+out_revert:
 	revert_creds(old_cred);
 	put_cred(cred);
 	rwl_copyattr(d_inode(parent));
@@ -279,8 +396,8 @@ int rwl_link(struct dentry *old, struct inode *dir, struct dentry *new)
 }
 
 /*
- * Remove the upper entry of @dentry, if any, and leave a whiteout when a
- * lower still has the name.  The parent's upper is locked.
+ * Remove the upper entry of @dentry when no lower has the name, or put a
+ * whiteout in place of a lower-only name.  One step each.
  */
 static int rwl_remove_upper(struct dentry *dentry, struct dentry *udir,
 			    bool whiteout)
@@ -289,9 +406,11 @@ static int rwl_remove_upper(struct dentry *dentry, struct dentry *udir,
 	struct dentry *upper;
 	int err;
 
+	inode_lock_nested(d_inode(udir), I_MUTEX_PARENT);
 	upper = rwl_lookup_upper(udir, &dentry->d_name);
+	err = PTR_ERR(upper);
 	if (IS_ERR(upper))
-		return PTR_ERR(upper);
+		goto out_unlock;
 	err = 0;
 	if (d_is_positive(upper)) {
 		err = -ESTALE;
@@ -301,13 +420,41 @@ static int rwl_remove_upper(struct dentry *dentry, struct dentry *udir,
 			err = rwl_do_rmdir(sb, d_inode(udir), upper);
 		else
 			err = rwl_do_unlink(sb, d_inode(udir), upper);
-	}
-	if (!err && whiteout)
+	} else if (whiteout) {
 		err = rwl_make_whiteout(sb, udir, &dentry->d_name,
 					rwl_rule_of(dentry));
+	}
 out_dput:
 	dput(upper);
+out_unlock:
+	inode_unlock(d_inode(udir));
 	return err;
+}
+
+/*
+ * Replace the upper entry of @dentry with a whiteout in one step: the
+ * whiteout is made in the work directory and exchanged with it.  Until
+ * the exchange the name shows what it showed; after it, nothing.
+ */
+static int rwl_replace_with_whiteout(struct dentry *dentry,
+				     struct dentry *udir)
+{
+	struct super_block *sb = dentry->d_sb;
+	struct dentry *wh, *old;
+
+	wh = rwl_work_create(sb, S_IFCHR | WHITEOUT_MODE, WHITEOUT_DEV, NULL);
+	if (IS_ERR(wh))
+		return PTR_ERR(wh);
+	old = rwl_exchange(sb, wh, udir, &dentry->d_name,
+			   rwl_inode_real(d_inode(dentry)));
+	if (IS_ERR(old)) {
+		rwl_work_remove(sb, wh);
+		return PTR_ERR(old);
+	}
+	dput(wh);
+	rwl_work_discard(sb, old);
+	rwl_count_whiteout(rwl_rule_of(dentry));
+	return 0;
 }
 
 static int rwl_remove(struct dentry *dentry, bool is_dir)
@@ -315,7 +462,6 @@ static int rwl_remove(struct dentry *dentry, bool is_dir)
 	struct super_block *sb = dentry->d_sb;
 	struct dentry *parent = dentry->d_parent, *udir;
 	const struct cred *old_cred;
-	struct path upath;
 	bool whiteout;
 	int err;
 
@@ -338,23 +484,16 @@ static int rwl_remove(struct dentry *dentry, bool is_dir)
 	if (err)
 		return err;
 	old_cred = rwl_override_creds(sb);
-	/* The upper of a merged directory may still hold whiteouts. */
-	if (is_dir && rwl_upper(dentry) && RWL_E(dentry)->num) {
-		rwl_upper_path(dentry, &upath);
-		err = rwl_clear_dir(sb, &upath);
-		if (err)
-			goto out_revert;
-	}
 	udir = rwl_upper(parent);
-	inode_lock_nested(d_inode(udir), I_MUTEX_PARENT);
-	err = rwl_remove_upper(dentry, udir, whiteout);
-	inode_unlock(d_inode(udir));
+	if (whiteout && rwl_upper(dentry))
+		err = rwl_replace_with_whiteout(dentry, udir);
+	else
+		err = rwl_remove_upper(dentry, udir, whiteout);
 	if (!err) {
 		rwl_copyattr(d_inode(parent));
 		/* The union dentry's layers are history; look the name up anew. */
 		d_drop(dentry);
 	}
-out_revert:
 	revert_creds(old_cred);
 	mnt_drop_write(RWL_FS(sb)->upper.mnt);
 	return err;
@@ -405,7 +544,10 @@ struct rwl_rename {
 static int rwl_do_rename_locked(struct super_block *sb, struct rwl_rename *r,
 				struct dentry *trap)
 {
+	struct rwl_rule *rule = rwl_rule_of(r->new);	/* also old's */
+	unsigned int flags = 0;
 	struct dentry *uold, *unew;
+	bool whiteout_gone;
 	int err;
 
 	uold = rwl_lookup_upper(r->olddir, &r->old->d_name);
@@ -424,29 +566,35 @@ static int rwl_do_rename_locked(struct super_block *sb, struct rwl_rename *r,
 	err = -ENOTEMPTY;
 	if (unew == trap)
 		goto out_new;
-	/* A directory cannot replace a whiteout: remove that first. */
-	if (rwl_is_whiteout(unew) && d_is_dir(uold)) {
-		err = rwl_do_unlink(sb, d_inode(r->newdir), unew);
+	/* A lower directory of the new name must not show through it. */
+	if (r->opaque) {
+		err = rwl_set_opaque(sb, uold);
 		if (err)
 			goto out_new;
-		rwl_uncharge(rwl_rule_of(r->new), 0, 1);
-		dput(unew);
-		unew = rwl_lookup_upper(r->newdir, &r->new->d_name);
-		err = PTR_ERR(unew);
-		if (IS_ERR(unew))
-			goto out_old;
-	} else if (rwl_is_whiteout(unew)) {
-		rwl_uncharge(rwl_rule_of(r->new), 0, 1);
 	}
+	/*
+	 * One rename does it all: RENAME_WHITEOUT leaves the whiteout the
+	 * old name needs, RENAME_EXCHANGE lets a directory take the place of
+	 * a whiteout (which then sits at the old name, wanted or not).
+	 */
+	whiteout_gone = rwl_is_whiteout(unew);
+	if (whiteout_gone && d_is_dir(uold))
+		flags = RENAME_EXCHANGE;
+	else if (r->whiteout)
+		flags = RENAME_WHITEOUT;
 	err = rwl_do_rename(sb, d_inode(r->olddir), uold, d_inode(r->newdir),
-			    unew, 0);
+			    unew, flags);
 	if (err)
 		goto out_new;
-	if (r->opaque)
-		err = rwl_set_opaque(sb, uold);
-	if (!err && r->whiteout)
-		err = rwl_make_whiteout(sb, r->olddir, &r->old->d_name,
-					rwl_rule_of(r->old));
+	if (flags == RENAME_WHITEOUT)
+		rwl_count_whiteout(rule);
+	/* Exchanged, the whiteout went to the old name: kept if wanted. */
+	if (flags == RENAME_EXCHANGE)
+		whiteout_gone = !r->whiteout &&
+				!rwl_do_unlink(sb, d_inode(r->olddir), unew);
+	/* A stray whiteout left behind is harmless, and stays counted. */
+	if (whiteout_gone)
+		rwl_uncharge(rule, 0, 1);
 out_new:
 	dput(unew);
 out_old:

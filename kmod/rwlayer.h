@@ -392,6 +392,7 @@ int rwl_rename(rwl_idmap_t *idmap, struct inode *olddir, struct dentry *old,
 /* copy_up.c */
 int rwl_copy_up(struct dentry *dentry);
 int rwl_copy_up_flags(struct dentry *dentry, int flags);
+struct dentry *rwl_work_lookup(struct super_block *sb);
 struct dentry *rwl_work_create(struct super_block *sb, umode_t mode,
 			       dev_t rdev, const char *link);
 void rwl_work_remove(struct super_block *sb, struct dentry *temp);

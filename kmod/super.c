@@ -197,6 +197,67 @@ static int rwl_get_layers(struct fs_context *fc, struct rwl_fs *ofs)
 	return 0;
 }
 
+/*
+ * Can the upper rename with @flags?  Tried on two objects of the work
+ * directory (emptied again by the caller).
+ */
+static int rwl_probe_rename(struct super_block *sb, unsigned int flags)
+{
+	struct dentry *wdir = RWL_FS(sb)->workdir, *from, *to;
+	int err;
+
+	from = rwl_work_create(sb, S_IFREG | 0600, 0, NULL);
+	if (IS_ERR(from))
+		return PTR_ERR(from);
+	if (flags & RENAME_EXCHANGE) {
+		to = rwl_work_create(sb, S_IFREG | 0600, 0, NULL);
+	} else {
+		inode_lock_nested(d_inode(wdir), I_MUTEX_PARENT);
+		to = rwl_work_lookup(sb);
+		inode_unlock(d_inode(wdir));
+	}
+	err = PTR_ERR(to);
+	if (IS_ERR(to))
+		goto out_from;
+	inode_lock_nested(d_inode(wdir), I_MUTEX_PARENT);
+	err = rwl_do_rename(sb, d_inode(wdir), from, d_inode(wdir), to, flags);
+	inode_unlock(d_inode(wdir));
+	dput(to);
+out_from:
+	dput(from);
+	return err;
+}
+
+/*
+ * Creates and deletes where a lower has the name are one exchange or
+ * whiteout-making rename each (dir.c): without them no upper.
+ */
+static int rwl_check_upper_renames(struct fs_context *fc,
+				   struct super_block *sb)
+{
+	static const struct {
+		unsigned int flags;
+		const char *name;
+	} needed[] = {
+		{ RENAME_EXCHANGE, "RENAME_EXCHANGE" },
+		{ RENAME_WHITEOUT, "RENAME_WHITEOUT" },
+	};
+	struct rwl_fs *ofs = RWL_FS(sb);
+	struct path work = { .mnt = ofs->upper.mnt, .dentry = ofs->workdir };
+	unsigned int i;
+	int err = 0;
+
+	for (i = 0; i < ARRAY_SIZE(needed) && !err; i++) {
+		err = rwl_probe_rename(sb, needed[i].flags);
+		if (err)
+			errorfc(fc, "upper=%s: cannot rename with %s (%pe)",
+				ofs->upper_spec, needed[i].name, ERR_PTR(err));
+	}
+	if (!err)
+		err = rwl_clear_dir(sb, &work);
+	return err == -EOPNOTSUPP ? -EINVAL : err;
+}
+
 /* Refuse an upper that cannot hold what rwlayer stores there. */
 static int rwl_check_upper_features(struct fs_context *fc,
 				    struct super_block *sb)
@@ -226,7 +287,7 @@ static int rwl_check_upper_features(struct fs_context *fc,
 		return PTR_ERR(wh) == -EOPNOTSUPP ? -EINVAL : PTR_ERR(wh);
 	}
 	rwl_work_remove(sb, wh);
-	return 0;
+	return rwl_check_upper_renames(fc, sb);
 }
 
 /* Take over the upper and work directories and make them ready. */
