@@ -9,6 +9,7 @@
  * Everything runs with the mounter's credentials; the caller's rights
  * were checked on the union before.
  */
+#include <linux/fileattr.h>
 #include <linux/fs.h>
 #include <linux/namei.h>
 #include <linux/sched/signal.h>
@@ -166,6 +167,12 @@ static int rwl_copy_data(struct super_block *sb, const struct path *lower,
 	/* Trailing holes: the size alone says they are there. */
 	if (i_size_read(file_inode(out)) < len)
 		err = vfs_truncate(&tpath, len);
+	/*
+	 * On an upper that survives a crash, the data is on disk before the
+	 * rename makes it the file: after a crash, the whole copy or none.
+	 */
+	if (!err && RWL_FS(sb)->upper_persists)
+		err = vfs_fsync(out, 0);
 out:
 	fput(out);
 out_in:
@@ -237,6 +244,29 @@ static int rwl_fill_copy(struct super_block *sb, const struct path *lower,
 	if (!err)
 		err = rwl_set_attrs(sb, temp, stat);
 	return err;
+}
+
+/* The inode flags chattr sets: what the lower's file has, its copy gets. */
+#define RWL_COPIED_FLAGS	(FS_APPEND_FL | FS_IMMUTABLE_FL | FS_SYNC_FL | \
+				 FS_NOATIME_FL | FS_NODUMP_FL)
+
+/*
+ * After the rename: an append-only or immutable copy could not have been
+ * renamed into place.  A lower without flags (NFS) has nothing to copy.
+ */
+static int rwl_copy_fileattr(struct super_block *sb, const struct path *lower,
+			     struct dentry *upper)
+{
+	struct fileattr fa = { .flags_valid = true };
+	int err;
+
+	err = vfs_fileattr_get(lower->dentry, &fa);
+	if (err == -ENOIOCTLCMD || err == -ENOTTY || err == -EOPNOTSUPP)
+		return 0;
+	if (err || !(fa.flags & RWL_COPIED_FLAGS))
+		return err;
+	fileattr_fill_flags(&fa, fa.flags & RWL_COPIED_FLAGS);
+	return vfs_fileattr_set(rwl_upper_idmap(sb), upper, &fa);
 }
 
 /* Rename the finished copy over the (negative) upper name of @dentry. */
@@ -364,6 +394,10 @@ static int rwl_copy_up_one(struct dentry *dentry, int flags)
 		rwl_work_remove(sb, temp);
 		goto out_drop_write;
 	}
+	/* Not undone if it fails: the copy is there, and it is counted. */
+	if (rwl_copy_fileattr(sb, &lower, temp))
+		pr_warn_ratelimited("copy-up of %pd2: cannot copy its inode flags\n",
+				    dentry);
 	rwl_restore_times(sb, ppath.dentry, &pstat);
 	/* The rename moved the prepared dentry into place. */
 	rwl_set_upper(d_inode(dentry), temp);

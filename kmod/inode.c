@@ -2,19 +2,56 @@
 /*
  * Union inodes: attributes, permission, symlinks and ACLs.
  */
+#include <linux/fileattr.h>
 #include <linux/posix_acl.h>
 #include <linux/xattr.h>
 
 #include "rwlayer.h"
+
+/* The real inode's flags that the VFS checks on the union inode. */
+#define RWL_MIRRORED_FLAGS	(S_APPEND | S_IMMUTABLE | S_SYNC | S_NOATIME)
+
+/*
+ * Do the union inode's owner, mode and flags still say what the real
+ * inode says?  The image server may change them at any time.
+ */
+static bool rwl_perm_attrs_current(const struct inode *inode,
+				   const struct inode *real)
+{
+	return READ_ONCE(inode->i_mode) == READ_ONCE(real->i_mode) &&
+	       uid_eq(inode->i_uid, real->i_uid) &&
+	       gid_eq(inode->i_gid, real->i_gid) &&
+	       !((READ_ONCE(inode->i_flags) ^ READ_ONCE(real->i_flags)) &
+		 RWL_MIRRORED_FLAGS);
+}
+
+static void rwl_copy_perm_attrs(struct inode *inode, const struct inode *real)
+{
+	WRITE_ONCE(inode->i_mode, real->i_mode);
+	inode->i_uid = real->i_uid;
+	inode->i_gid = real->i_gid;
+	inode_set_flags(inode, READ_ONCE(real->i_flags) & RWL_MIRRORED_FLAGS,
+			RWL_MIRRORED_FLAGS);
+}
+
+/*
+ * From d_revalidate, also in RCU walk: the VFS checks the flags before
+ * ->permission, on every name of a path walk.
+ */
+void rwl_refresh_perm_attrs(struct inode *inode)
+{
+	struct inode *real = rwl_inode_real(inode);
+
+	if (!rwl_perm_attrs_current(inode, real))
+		rwl_copy_perm_attrs(inode, real);
+}
 
 /* Mirror the real inode's attributes, which the caller's checks rely on. */
 void rwl_copyattr(struct inode *inode)
 {
 	struct inode *real = rwl_inode_real(inode);
 
-	inode->i_mode = real->i_mode;
-	inode->i_uid = real->i_uid;
-	inode->i_gid = real->i_gid;
+	rwl_copy_perm_attrs(inode, real);
 	set_nlink(inode, real->i_nlink);
 	i_size_write(inode, i_size_read(real));
 	inode->i_blocks = real->i_blocks;
@@ -34,6 +71,16 @@ static int rwl_permission(rwl_idmap_t *idmap, struct inode *inode, int mask)
 	struct inode *real = rwl_inode_real(inode);
 	const struct cred *old_cred;
 	int err;
+
+	/*
+	 * The caller is checked against the real owner and mode as they are
+	 * now; in RCU walk a change since the last look means the slow walk.
+	 */
+	if (!rwl_perm_attrs_current(inode, real)) {
+		if (mask & MAY_NOT_BLOCK)
+			return -ECHILD;
+		rwl_copy_perm_attrs(inode, real);
+	}
 
 	/* Like a read-only filesystem, before any other answer. */
 	if ((mask & MAY_WRITE) && !special_file(inode->i_mode)) {
@@ -151,6 +198,38 @@ static int rwl_getattr(rwl_idmap_t *idmap, const struct path *path,
 	return 0;
 }
 
+/* chattr/lsattr: read from the real inode the union shows. */
+static int rwl_fileattr_get(struct dentry *dentry, struct fileattr *fa)
+{
+	const struct cred *old_cred;
+	struct path realpath;
+	int err;
+
+	rwl_real_path(dentry, &realpath);
+	old_cred = rwl_override_creds(dentry->d_sb);
+	err = vfs_fileattr_get(realpath.dentry, fa);
+	revert_creds(old_cred);
+	return err;
+}
+
+/* The VFS checked the caller on the union inode (owner, CAP_LINUX_IMMUTABLE). */
+static int rwl_fileattr_set(rwl_idmap_t *idmap, struct dentry *dentry,
+			    struct fileattr *fa)
+{
+	const struct cred *old_cred;
+	int err;
+
+	err = rwl_meta_write_begin(dentry);
+	if (err)
+		return err;
+	old_cred = rwl_override_creds(dentry->d_sb);
+	err = vfs_fileattr_set(rwl_upper_idmap(dentry->d_sb), rwl_upper(dentry),
+			       fa);
+	revert_creds(old_cred);
+	rwl_meta_write_end(dentry);
+	return err;
+}
+
 static const char *rwl_get_link(struct dentry *dentry, struct inode *inode,
 				struct delayed_call *done)
 {
@@ -246,6 +325,8 @@ const struct inode_operations rwl_dir_inode_operations = {
 	.setattr	= rwl_setattr,
 	.getattr	= rwl_getattr,
 	.listxattr	= rwl_listxattr,
+	.fileattr_get	= rwl_fileattr_get,
+	.fileattr_set	= rwl_fileattr_set,
 	RWL_ACL_INODE_OPERATIONS,
 };
 
@@ -254,6 +335,8 @@ static const struct inode_operations rwl_file_inode_operations = {
 	.setattr	= rwl_setattr,
 	.getattr	= rwl_getattr,
 	.listxattr	= rwl_listxattr,
+	.fileattr_get	= rwl_fileattr_get,
+	.fileattr_set	= rwl_fileattr_set,
 	RWL_ACL_INODE_OPERATIONS,
 };
 
@@ -269,8 +352,39 @@ static const struct inode_operations rwl_special_inode_operations = {
 	.setattr	= rwl_setattr,
 	.getattr	= rwl_getattr,
 	.listxattr	= rwl_listxattr,
+	.fileattr_get	= rwl_fileattr_get,
+	.fileattr_set	= rwl_fileattr_set,
 	RWL_ACL_INODE_OPERATIONS,
 };
+
+/*
+ * Directories report the union's st_dev, so their numbers must be unique
+ * across the layers' filesystems: the real number with the index of its
+ * filesystem in the top bits (overlayfs' xino does the same).  0 when the
+ * real number needs those bits.  The same for an inode and in readdir.
+ */
+u64 rwl_dir_ino(const struct rwl_fs *ofs, const struct rwl_layer *layer,
+		u64 ino)
+{
+	if (!ofs->ino_shift)
+		return ino;
+	if (ino >> ofs->ino_shift)
+		return 0;
+	return ino | ((u64)layer->fsid << ofs->ino_shift);
+}
+
+/*
+ * A directory whose real number is too big gets one from the top index,
+ * which no filesystem has: unique, but only while the inode is cached.
+ */
+static u64 rwl_dir_inode_ino(struct inode *inode)
+{
+	struct rwl_fs *ofs = RWL_FS(inode->i_sb);
+	u64 ino = rwl_dir_ino(ofs, RWL_I(inode)->layer, RWL_I(inode)->real->i_ino);
+
+	return ino ?: (~0ULL << ofs->ino_shift) |
+		      atomic64_inc_return(&ofs->pseudo_ino);
+}
 
 static void rwl_inode_init(struct inode *inode, const struct rwl_path *lower,
 			   const struct rwl_origin *origin)
@@ -289,6 +403,8 @@ static void rwl_inode_init(struct inode *inode, const struct rwl_path *lower,
 		oi->origin_dev = origin->dev;
 		inode->i_ino = origin->ino;
 	}
+	if (S_ISDIR(mode))
+		inode->i_ino = rwl_dir_inode_ino(inode);
 	inode->i_mode = mode;
 	inode->i_flags |= S_NOCMTIME;
 #ifdef CONFIG_FS_POSIX_ACL

@@ -128,6 +128,8 @@ static int rwl_d_revalidate(struct dentry *dentry, unsigned int flags)
 		return entry->stamp_sure &&
 		       rwl_lower_stamp(pe, NULL) == entry->lower_stamp;
 	}
+	/* Owner, mode and flags as the real inode has them now, for permission. */
+	rwl_refresh_perm_attrs(inode);
 	if (rwl_i_upper(inode) && !S_ISDIR(inode->i_mode))
 		return 1;
 	for (i = 0; i < entry->num; i++) {
@@ -157,8 +159,8 @@ bool rwl_is_opaque(const struct path *dir)
 }
 
 /* Which lower file an upper non-directory was copied up from, if any. */
-static bool rwl_read_origin(struct super_block *sb, struct dentry *upper,
-			    struct rwl_origin *origin)
+bool rwl_read_origin(struct super_block *sb, struct dentry *upper,
+		     struct rwl_origin *origin)
 {
 	struct path upath = { .mnt = RWL_FS(sb)->upper.mnt, .dentry = upper };
 	__le64 raw[2];

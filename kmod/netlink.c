@@ -470,18 +470,33 @@ out:
 	return err ?: skb->len;
 }
 
+/* A limit above RWL_LIMIT_MAX could overflow the charges it bounds. */
+static bool rwl_nl_limit_ok(struct genl_info *info, int attr)
+{
+	struct nlattr *nla = info->attrs[attr];
+
+	if (!nla || nla_get_u64(nla) <= RWL_LIMIT_MAX)
+		return true;
+	NL_SET_ERR_MSG_ATTR(info->extack, nla, "limit above 2^60");
+	return false;
+}
+
 /* The attributes of ADD_RULE and SET_RULE that are limits. */
-static void rwl_nl_limits(struct genl_info *info, u64 *max_bytes,
-			  u64 *max_inodes, u8 *warn)
+static int rwl_nl_limits(struct genl_info *info, u64 *max_bytes,
+			 u64 *max_inodes, u8 *warn)
 {
 	struct nlattr **attrs = info->attrs;
 
+	if (!rwl_nl_limit_ok(info, RWLAYER_A_RULE_MAX_BYTES) ||
+	    !rwl_nl_limit_ok(info, RWLAYER_A_RULE_MAX_INODES))
+		return -ERANGE;
 	if (attrs[RWLAYER_A_RULE_MAX_BYTES])
 		*max_bytes = nla_get_u64(attrs[RWLAYER_A_RULE_MAX_BYTES]);
 	if (attrs[RWLAYER_A_RULE_MAX_INODES])
 		*max_inodes = nla_get_u64(attrs[RWLAYER_A_RULE_MAX_INODES]);
 	if (attrs[RWLAYER_A_RULE_WARN])
 		*warn = nla_get_u8(attrs[RWLAYER_A_RULE_WARN]);
+	return 0;
 }
 
 static int rwl_nl_owner(struct genl_info *info, struct rwl_dir_owner *owner)
@@ -585,8 +600,8 @@ static int rwl_nl_add_rule(struct sk_buff *skb, struct genl_info *info)
 				    "the root can only be a union rule");
 		goto out;
 	}
-	rwl_nl_limits(info, &spec.max_bytes, &spec.max_inodes, &spec.warn);
-	err = rwl_nl_owner(info, &spec.owner);
+	err = rwl_nl_limits(info, &spec.max_bytes, &spec.max_inodes,
+			    &spec.warn) ?: rwl_nl_owner(info, &spec.owner);
 	if (err)
 		goto out;
 	err = -EINVAL;
@@ -654,7 +669,9 @@ static int rwl_nl_set_rule(struct sk_buff *skb, struct genl_info *info)
 	max_bytes = READ_ONCE(rule->max_bytes);
 	max_inodes = READ_ONCE(rule->max_inodes);
 	warn = READ_ONCE(rule->warn);
-	rwl_nl_limits(info, &max_bytes, &max_inodes, &warn);
+	err = rwl_nl_limits(info, &max_bytes, &max_inodes, &warn);
+	if (err)
+		goto out_unlock;
 	changed = max_bytes != rule->max_bytes ||
 		  max_inodes != rule->max_inodes || warn != rule->warn;
 	/* A lower limit than the usage is allowed: writes fail until then. */

@@ -272,6 +272,9 @@ static int rwl_parse_limit(struct fs_context *fc, const char *spec,
 	if (!value)
 		return invalfc(fc, "rule=%s: %s= must be positive (leave it out for no limit)",
 			      spec, key);
+	if (value > RWL_LIMIT_MAX)
+		return invalfc(fc, "rule=%s: %s= is too large (at most 2^60)",
+			      spec, key);
 	*out = value;
 	return 0;
 }

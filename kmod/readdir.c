@@ -21,6 +21,11 @@ struct rwl_dirent {
 	u64 ino;
 	unsigned int type;
 	bool whiteout;			/* hides the name, is not listed */
+	const struct rwl_layer *layer;	/* the topmost that has the name */
+	/* An upper name's first entry in a lower, which may be the key. */
+	const struct rwl_layer *lower;
+	u64 lower_ino;
+	unsigned int lower_type;
 	unsigned int len;
 	char name[];
 };
@@ -32,13 +37,16 @@ struct rwl_dir_snapshot {
 
 struct rwl_dir_file {
 	struct file *realfile;		/* single-layer directory */
-	bool lower_only;		/* ... read from a lower */
+	const struct rwl_layer *layer;	/* ... its layer */
+	bool lower_only;		/* ... a lower */
 	struct rwl_dir_snapshot *snap;	/* merged directory, NULL until read */
 };
 
 /* Collects the names of the layers, top first, for a new snapshot. */
 struct rwl_dir_reader {
 	struct dir_context ctx;
+	const struct rwl_layer *layer;	/* being read */
+	const struct rwl_layer *upper;
 	struct rb_root names;
 	struct list_head order;
 	unsigned int count;
@@ -87,8 +95,16 @@ static bool rwl_fill_merge(struct dir_context *ctx, const char *name,
 
 	rd->added++;
 	link = rwl_dirent_slot(&rd->names, name, namelen, &parent);
-	if (!link)
-		return true;	/* an upper layer already has this name */
+	if (!link) {
+		/* A layer above has the name; the upper's may merge this. */
+		d = rb_entry(parent, struct rwl_dirent, node);
+		if (d->layer == rd->upper && !d->lower) {
+			d->lower = rd->layer;
+			d->lower_ino = ino;
+			d->lower_type = d_type;
+		}
+		return true;
+	}
 
 	d = kmalloc(struct_size(d, name, namelen + 1), GFP_KERNEL);
 	if (!d) {
@@ -98,6 +114,9 @@ static bool rwl_fill_merge(struct dir_context *ctx, const char *name,
 	d->ino = ino;
 	d->type = d_type;
 	d->whiteout = false;
+	d->layer = rd->layer;
+	d->lower = NULL;
+	d->lower_type = DT_UNKNOWN;
 	d->len = namelen;
 	memcpy(d->name, name, namelen);
 	d->name[namelen] = '\0';
@@ -158,13 +177,86 @@ static int rwl_mark_whiteouts(struct super_block *sb, struct dentry *dir,
 	return err;
 }
 
+/*
+ * The st_ino of "." or "..", or 0 for another name.  ".." of the root is
+ * the root itself, as the union cannot see past its mount.
+ */
+static u64 rwl_dot_ino(const struct dentry *dir, const char *name, int len)
+{
+	if (len > 2 || name[0] != '.' || (len == 2 && name[1] != '.'))
+		return 0;
+	return d_inode(len == 1 ? dir : dir->d_parent)->i_ino;
+}
+
+/*
+ * The number stat() reports for @d of the merged directory @dir, which
+ * readdir must report too: a directory's comes from the layer whose
+ * directory is its key (rwl_get_inode(): the topmost lower that merges,
+ * else the upper), a copied-up file's is its origin's.  Upper names
+ * need a look at their upper entry (opaque, origin).
+ */
+static int rwl_dirent_ino(struct dentry *dir, struct dentry *udir,
+			  struct rwl_dirent *d)
+{
+	struct super_block *sb = dir->d_sb;
+	const struct rwl_layer *layer = d->layer;
+	struct rwl_origin origin;
+	struct path child;
+	u64 ino = d->ino;
+
+	if (d->layer == &RWL_FS(sb)->upper &&
+	    (d->type != DT_DIR || d->lower_type == DT_DIR)) {
+		child.mnt = RWL_FS(sb)->upper.mnt;
+		child.dentry = rwl_do_lookup(d->name, udir, d->len);
+		if (IS_ERR(child.dentry))
+			return PTR_ERR(child.dentry);
+		if (d->type != DT_DIR) {
+			if (d_is_positive(child.dentry) &&
+			    rwl_read_origin(sb, child.dentry, &origin))
+				ino = origin.ino;
+		} else if (d_is_dir(child.dentry) && !rwl_is_opaque(&child)) {
+			layer = d->lower;
+			ino = d->lower_ino;
+		}
+		dput(child.dentry);
+	}
+	if (d->type == DT_DIR)
+		ino = rwl_dir_ino(RWL_FS(sb), layer, ino) ?: d->ino;
+	d->ino = ino;
+	return 0;
+}
+
+static int rwl_snapshot_inos(struct dentry *dir, struct rwl_dir_reader *rd)
+{
+	struct dentry *udir = rwl_upper(dir);
+	const struct cred *old_cred;
+	struct rwl_dirent *d;
+	int err = 0;
+	u64 dot;
+
+	old_cred = rwl_override_creds(dir->d_sb);
+	list_for_each_entry(d, &rd->order, list) {
+		dot = rwl_dot_ino(dir, d->name, d->len);
+		if (dot)
+			d->ino = dot;
+		else
+			err = rwl_dirent_ino(dir, udir, d);
+		if (err)
+			break;
+	}
+	revert_creds(old_cred);
+	return err;
+}
+
 static int rwl_read_layer(struct super_block *sb, const struct path *realpath,
+			  const struct rwl_layer *layer,
 			  struct rwl_dir_reader *rd)
 {
 	struct list_head *last = rd->order.prev;
 	struct file *realfile;
 	int err;
 
+	rd->layer = layer;
 	realfile = rwl_open_real(sb, realpath, O_RDONLY | O_DIRECTORY);
 	if (IS_ERR(realfile))
 		return PTR_ERR(realfile);
@@ -187,6 +279,7 @@ static struct rwl_dir_snapshot *rwl_snapshot_read(struct dentry *dentry)
 	const struct rwl_entry *entry = RWL_E(dentry);
 	struct rwl_dir_reader rd = {
 		.ctx.actor = rwl_fill_merge,
+		.upper = &RWL_FS(dentry->d_sb)->upper,
 		.names = RB_ROOT,
 		.order = LIST_HEAD_INIT(rd.order),
 	};
@@ -198,13 +291,14 @@ static struct rwl_dir_snapshot *rwl_snapshot_read(struct dentry *dentry)
 
 	if (rwl_upper(dentry)) {
 		rwl_upper_path(dentry, &realpath);
-		err = rwl_read_layer(dentry->d_sb, &realpath, &rd);
+		err = rwl_read_layer(dentry->d_sb, &realpath, rd.upper, &rd);
 		if (err)
 			goto out_free;
 	}
 	for (i = 0; i < entry->num; i++) {
 		rwl_layer_path(&entry->stack[i], &realpath);
-		err = rwl_read_layer(dentry->d_sb, &realpath, &rd);
+		err = rwl_read_layer(dentry->d_sb, &realpath,
+				     entry->stack[i].layer, &rd);
 		if (err)
 			goto out_free;
 	}
@@ -216,6 +310,10 @@ static struct rwl_dir_snapshot *rwl_snapshot_read(struct dentry *dentry)
 			rd.count--;
 		}
 	}
+
+	err = rwl_snapshot_inos(dentry, &rd);
+	if (err)
+		goto out_free;
 
 	err = -ENOMEM;
 	snap = kzalloc(sizeof(*snap), GFP_KERNEL);
@@ -261,6 +359,47 @@ static int rwl_iterate_merged(struct file *file, struct dir_context *ctx)
 	return 0;
 }
 
+/* A single-layer directory's entries, with the numbers stat() reports. */
+struct rwl_dir_mapper {
+	struct dir_context ctx;
+	struct dir_context *caller;
+	struct dentry *dir;
+	const struct rwl_layer *layer;
+};
+
+static bool rwl_fill_mapped(struct dir_context *ctx, const char *name,
+			    int namelen, loff_t offset, u64 ino,
+			    unsigned int d_type)
+{
+	struct rwl_dir_mapper *m = container_of(ctx, struct rwl_dir_mapper,
+						ctx);
+	u64 dot = rwl_dot_ino(m->dir, name, namelen);
+
+	/* Its subdirectories live in this layer alone (rwl_dir_ino()). */
+	if (dot)
+		ino = dot;
+	else if (d_type == DT_DIR)
+		ino = rwl_dir_ino(RWL_FS(m->dir->d_sb), m->layer, ino) ?: ino;
+	return m->caller->actor(m->caller, name, namelen, offset, ino, d_type);
+}
+
+static int rwl_iterate_single(struct file *file, struct dir_context *ctx)
+{
+	struct rwl_dir_file *od = file->private_data;
+	struct rwl_dir_mapper m = {
+		.ctx.actor = rwl_fill_mapped,
+		.ctx.pos = ctx->pos,
+		.caller = ctx,
+		.dir = file->f_path.dentry,
+		.layer = od->layer,
+	};
+	int err;
+
+	err = rwl_do_iterate(od->realfile, &m.ctx);
+	ctx->pos = m.ctx.pos;
+	return err;
+}
+
 static int rwl_iterate(struct file *file, struct dir_context *ctx)
 {
 	struct rwl_dir_file *od = file->private_data;
@@ -272,7 +411,7 @@ static int rwl_iterate(struct file *file, struct dir_context *ctx)
 		od->realfile = NULL;
 	}
 	if (od->realfile)
-		return rwl_do_iterate(od->realfile, ctx);
+		return rwl_iterate_single(file, ctx);
 	return rwl_iterate_merged(file, ctx);
 }
 
@@ -315,6 +454,8 @@ static int rwl_dir_open(struct inode *inode, struct file *file)
 
 	if (rwl_dir_layers(dentry) == 1) {
 		od->lower_only = !rwl_upper(dentry);
+		od->layer = od->lower_only ? RWL_E(dentry)->stack[0].layer :
+			    &RWL_FS(dentry->d_sb)->upper;
 		rwl_real_path(dentry, &realpath);
 		realfile = rwl_open_real(inode->i_sb, &realpath,
 					 O_RDONLY | O_DIRECTORY);

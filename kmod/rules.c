@@ -308,7 +308,7 @@ static void rwl_place_refresh_one(const struct dentry *d,
 	const struct dentry *parent;
 	struct rwl_place place;
 
-	/* d_lock: the name and the parent of one moment. */
+	/* Under rename_lock: the name and the parent stay. */
 	spin_lock(&((struct dentry *)d)->d_lock);
 	parent = d->d_parent;
 	if (parent == d)
@@ -348,10 +348,13 @@ static void rwl_place_fill(const struct dentry *dentry,
  * generation, topmost stale ones first, in batches: the cost stays
  * linear in the depth of @dentry (the rule tree is shallow).  Rare
  * (after a table change), so one lock for all of them is enough.
- * Walking up needs no references: @dentry pins its ancestors, and RCU
- * keeps a parent that a concurrent rename lets go of; a directory that
- * can be renamed has no rule node at or below it, so its place is the
- * same under either parent.
+ * Walking up needs no references: @dentry pins its ancestors.  No
+ * dentry may move meanwhile (a client's rename stays under one rule,
+ * but the server's, seen through d_splice_alias(), can move a directory
+ * anywhere): a place computed under a parent the dentry left, or stamped
+ * on a chain that no longer ends in @fresh, would put a whole subtree
+ * under the wrong rule for this generation.  So rename_lock is held
+ * for writing, as d_move() takes it.
  */
 static void rwl_place_refresh(const struct dentry *dentry)
 {
@@ -362,6 +365,7 @@ static void rwl_place_refresh(const struct dentry *dentry)
 
 	rcu_read_lock();
 	write_seqlock(&ofs->place_lock);
+	read_seqlock_excl(&rename_lock);
 	gen = ofs->rule_gen;
 	root = rcu_dereference(ofs->rule_root);
 	while (RWL_E(dentry)->place_gen != gen) {
@@ -373,6 +377,7 @@ static void rwl_place_refresh(const struct dentry *dentry)
 		for (i = 0; i < count; i++)
 			rwl_place_refresh_one(batch[i], root, gen);
 	}
+	read_sequnlock_excl(&rename_lock);
 	write_sequnlock(&ofs->place_lock);
 	rcu_read_unlock();
 }

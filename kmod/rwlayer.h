@@ -5,6 +5,29 @@
  * The single internal header: structures first, then prototypes grouped by
  * the file that defines them, then the thin wrappers through which every
  * call into a real (lower) filesystem goes.
+ *
+ * Locking order, outermost first:
+ *
+ *   genl_mutex (the generic netlink core, around every request)
+ *     rwl_mounts_lock (netlink.c, while finding the mount)
+ *     rwl_fs.rules_lock (table changes and resets; they look up, create
+ *     and remove through the union, so it comes before the VFS's locks)
+ *       union directory i_rwsem (VFS; lock_rename() for renames)
+ *         union inode i_rwsem (VFS for setattr, setxattr, fileattr;
+ *         ours around write and fallocate)
+ *           rwl_inode.lock (copy-up, usage charges)
+ *             upper freeze protection (mnt_want_write on the upper)
+ *               upper directories: lock_rename(work, udir), or one
+ *               directory with I_MUTEX_PARENT, then the upper child
+ *   spinlocks, never held across the above:
+ *     rwl_fs.place_lock (write side) -> rename_lock -> dentry d_lock
+ *     sb->s_inode_list_lock -> inode i_lock (reset's inode walk)
+ *   leaves: rwl_in_use_lock (super.c), inode hash lock (iget5 callbacks)
+ *
+ * Whatever runs below the union's own locks calls the real filesystems
+ * with the mounter's credentials (rwl_override_creds()); the caller's
+ * credentials decide every permission before that (rwlayer.rst,
+ * "Security model").
  */
 #ifndef _RWLAYER_H
 #define _RWLAYER_H
@@ -24,6 +47,8 @@
 #define RWLAYER_SUPER_MAGIC	0x72776c79	/* "rwly" */
 #define RWL_MAX_LOWER		32
 #define RWL_MAX_RULES		64
+/* The largest size or inode limit: charges below it never wrap a u64. */
+#define RWL_LIMIT_MAX		BIT_ULL(60)
 
 /* The upper's on-disk format is overlayfs' (see rwlayer.rst). */
 #define RWL_XATTR_OPAQUE	"trusted.overlay.opaque"
@@ -39,6 +64,7 @@
 struct rwl_layer {
 	struct vfsmount *mnt;
 	unsigned int idx;		/* lowers: 0 is the topmost */
+	unsigned int fsid;		/* its filesystem, see rwl_dir_ino() */
 	char *name;			/* its path at mount time, for tools */
 };
 
@@ -104,6 +130,11 @@ struct rwl_fs {
 	struct rwl_layer *layers;	/* num_lower entries, top first */
 	struct rwl_layer upper;		/* upper.mnt NULL: read-only union */
 	struct dentry *workdir;		/* on the upper's filesystem */
+	bool upper_persists;		/* not tmpfs: copy-ups are fsynced */
+	bool upper_claimed;		/* on rwl_in_use (super.c) */
+	struct list_head in_use_link;
+	unsigned int ino_shift;		/* 0: the layers share a filesystem */
+	atomic64_t pseudo_ino;		/* directories whose number is too big */
 	char *lower_spec;		/* lower= as given, for /proc/mounts */
 	char *upper_spec;
 	char *work_spec;
@@ -363,6 +394,8 @@ struct dentry *rwl_lookup(struct inode *dir, struct dentry *dentry,
 			  unsigned int flags);
 bool rwl_lower_has_name(const struct dentry *parent, const struct qstr *name);
 bool rwl_is_opaque(const struct path *dir);
+bool rwl_read_origin(struct super_block *sb, struct dentry *upper,
+		     struct rwl_origin *origin);
 
 /* inode.c */
 extern const struct inode_operations rwl_dir_inode_operations;
@@ -370,6 +403,9 @@ struct inode *rwl_get_inode(struct super_block *sb, struct dentry *upper,
 			    const struct rwl_path *lower,
 			    const struct rwl_origin *origin);
 void rwl_copyattr(struct inode *inode);
+void rwl_refresh_perm_attrs(struct inode *inode);
+u64 rwl_dir_ino(const struct rwl_fs *ofs, const struct rwl_layer *layer,
+		u64 ino);
 int rwl_acl_prepare(struct dentry *dentry, int type,
 		    const struct posix_acl *acl);
 

@@ -3,6 +3,7 @@
  * rwlayer superblock: mount, unmount, statfs and the module itself.
  */
 #include <linux/fs_context.h>
+#include <linux/magic.h>
 #include <linux/module.h>
 #include <linux/seq_file.h>
 #include <linux/slab.h>
@@ -123,12 +124,61 @@ static const struct super_operations rwl_super_operations = {
 	.show_options	= rwl_show_options,
 };
 
+/*
+ * The mounts whose upper and work directories are in use: a second union
+ * on one of them would change the same names through two caches (and
+ * clear the first one's work directory at mount).
+ */
+static DEFINE_MUTEX(rwl_in_use_lock);
+static LIST_HEAD(rwl_in_use);
+
+static bool rwl_dir_in_use(const struct dentry *dir)
+{
+	struct rwl_fs *ofs;
+
+	list_for_each_entry(ofs, &rwl_in_use, in_use_link) {
+		if (ofs->upper.mnt->mnt_root == dir || ofs->workdir == dir)
+			return true;
+	}
+	return false;
+}
+
+/* Take @ofs's upper and work directories, unless another mount has one. */
+static int rwl_claim_upper(struct fs_context *fc, struct rwl_fs *ofs)
+{
+	int err = -EBUSY;
+
+	mutex_lock(&rwl_in_use_lock);
+	if (rwl_dir_in_use(ofs->upper.mnt->mnt_root)) {
+		errorfc(fc, "upper=%s: in use by another rwlayer mount",
+			ofs->upper_spec);
+	} else if (rwl_dir_in_use(ofs->workdir)) {
+		errorfc(fc, "work=%s: in use by another rwlayer mount",
+			ofs->work_spec);
+	} else {
+		list_add(&ofs->in_use_link, &rwl_in_use);
+		ofs->upper_claimed = true;
+		err = 0;
+	}
+	mutex_unlock(&rwl_in_use_lock);
+	return err;
+}
+
+static void rwl_release_upper(struct rwl_fs *ofs)
+{
+	mutex_lock(&rwl_in_use_lock);
+	if (ofs->upper_claimed)
+		list_del(&ofs->in_use_link);
+	mutex_unlock(&rwl_in_use_lock);
+}
+
 static void rwl_free_fs(struct rwl_fs *ofs)
 {
 	unsigned int i;
 
 	if (!ofs)
 		return;
+	rwl_release_upper(ofs);
 	dput(ofs->workdir);
 	kern_unmount(ofs->upper.mnt);
 	for (i = 0; i < ofs->num_lower; i++) {
@@ -314,6 +364,10 @@ static int rwl_get_upper(struct fs_context *fc, struct super_block *sb)
 	ofs->work_spec = ctx->work_spec;
 	ctx->work_spec = NULL;
 	ofs->workdir = dget(ctx->work.dentry);
+	ofs->upper_persists = mnt->mnt_sb->s_magic != TMPFS_MAGIC;
+	err = rwl_claim_upper(fc, ofs);
+	if (err)
+		return err;
 
 	err = mnt_want_write(mnt);
 	if (err)
@@ -365,6 +419,27 @@ static struct dentry *rwl_make_root(struct super_block *sb,
 	return root;
 }
 
+/* Number the layers' filesystems for rwl_dir_ino(); the upper's is 0. */
+static void rwl_set_fsids(struct rwl_fs *ofs)
+{
+	struct super_block *sbs[RWL_MAX_LOWER + 1];
+	unsigned int i, j, n = 0;
+
+	if (ofs->upper.mnt)
+		sbs[n++] = ofs->upper.mnt->mnt_sb;
+	for (i = 0; i < ofs->num_lower; i++) {
+		for (j = 0; j < n; j++) {
+			if (sbs[j] == ofs->layers[i].mnt->mnt_sb)
+				break;
+		}
+		if (j == n)
+			sbs[n++] = ofs->layers[i].mnt->mnt_sb;
+		ofs->layers[i].fsid = j;
+	}
+	/* One index more than needed: the top one is for pseudo numbers. */
+	ofs->ino_shift = n > 1 ? 64 - fls(n) : 0;
+}
+
 /*
  * The credentials every layer access runs with: the mounter's, but
  * quotas and reserved blocks bind the union's users like anyone else.
@@ -408,6 +483,7 @@ static int rwl_fill_super(struct super_block *sb, struct fs_context *fc)
 		if (err)
 			return err;
 	}
+	rwl_set_fsids(ofs);
 	err = rwl_rules_build(fc, ofs);
 	if (err)
 		return err;

@@ -12,10 +12,12 @@
  * "Security model").
  */
 #include <sched.h>
+#include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <sys/sendfile.h>
 #include <sys/xattr.h>
 #include <linux/falloc.h>
+#include <linux/fs.h>
 
 #include "rwl_util.h"
 
@@ -45,10 +47,14 @@ FIXTURE_VARIANT_ADD(adv, rwlayer) {
 	.known = (const char *const[]){ NULL },
 };
 
-/* overlayfs passes copy_file_range to the layers: EXDEV across them. */
+/*
+ * overlayfs passes copy_file_range to the layers: EXDEV across them; it
+ * checks permission against a copy of the lower's mode taken at lookup.
+ */
 FIXTURE_VARIANT_ADD(adv, overlay) {
 	.fs = ADV_OVERLAY,
-	.known = (const char *const[]){ "copy_file_range", NULL },
+	.known = (const char *const[]){ "copy_file_range", "lower chmod",
+					"lower chattr", NULL },
 };
 
 static bool adv_known(const FIXTURE_VARIANT(adv) *variant, const char *what)
@@ -672,6 +678,123 @@ TEST_F(adv, hardlink_names_cached_together)
 	ASSERT_EQ(0, drop_caches());
 	expect_text(_metadata, a, "A\n");
 	expect_text(_metadata, b, "B\n");
+}
+
+/* ---- the image server changes a file in place -------------------------- */
+
+static int step_open_read(const struct adv_step *s)
+{
+	return rwl_try_open(s->path, O_RDONLY);
+}
+
+static int set_iflags(const char *path, int flags, bool add)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC), cur, ret;
+
+	if (fd < 0)
+		return -errno;
+	ret = ioctl(fd, FS_IOC_GETFLAGS, &cur);
+	if (!ret) {
+		cur = add ? cur | flags : cur & ~flags;
+		ret = ioctl(fd, FS_IOC_SETFLAGS, &cur);
+	}
+	ret = ret ? -errno : 0;
+	close(fd);
+	return ret;
+}
+
+static int get_iflags(const char *path)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC), cur = -1;
+
+	if (fd < 0)
+		return -errno;
+	if (ioctl(fd, FS_IOC_GETFLAGS, &cur))
+		cur = -errno;
+	close(fd);
+	return cur;
+}
+
+/*
+ * Issue 11 item 7: the server tightens a file the union has cached; the
+ * next check goes by the new mode, with no stat() in between.
+ */
+TEST_F(adv, lower_tightened_in_place)
+{
+	struct adv_step rd = { .fn = step_open_read };
+	int ref_err, got_err;
+
+	rd.path = rwl_at(self->mnt, "root_file");
+	ASSERT_EQ(0, adv_as_user(&rd, false));
+	ASSERT_EQ(0, chmod(rwl_at(self->lower, "root_file"), 0600));
+	ASSERT_EQ(0, chmod(rwl_at(self->ref, "root_file"), 0600));
+	got_err = adv_as_user(&rd, false);
+	rd.path = rwl_at(self->ref, "root_file");
+	ref_err = adv_as_user(&rd, false);
+	ASSERT_EQ(EACCES, ref_err);
+	if (adv_known(variant, "lower chmod") && got_err != ref_err)
+		rwl_log("lower chmod: %s on the union (a known difference)",
+			strerror(got_err));
+	else
+		EXPECT_EQ(ref_err, got_err) TH_LOG("read after the lower's chmod 600");
+}
+
+TEST_F(adv, lower_immutable_in_place)
+{
+	struct adv_step wr = { .fn = step_open_write };
+	int ref_err, got_err, err;
+
+	/* The owner may write it; then the server makes it immutable. */
+	wr.path = rwl_at(self->mnt, "nobody_file");
+	ASSERT_EQ(0, rwl_try_open(wr.path, O_RDONLY));
+	err = set_iflags(rwl_at(self->lower, "nobody_file"), FS_IMMUTABLE_FL,
+			 true);
+	if (err == -ENOTTY || err == -EOPNOTSUPP)
+		SKIP(return, "the lower has no inode flags");
+	ASSERT_EQ(0, err);
+	ASSERT_EQ(0, set_iflags(rwl_at(self->ref, "nobody_file"),
+				FS_IMMUTABLE_FL, true));
+	got_err = adv_as_user(&wr, false);
+	wr.path = rwl_at(self->ref, "nobody_file");
+	ref_err = adv_as_user(&wr, false);
+	EXPECT_EQ(EPERM, ref_err);
+	if (adv_known(variant, "lower chattr") && got_err != ref_err)
+		rwl_log("lower chattr: %s on the union (a known difference)",
+			strerror(got_err));
+	else
+		EXPECT_EQ(ref_err, got_err) TH_LOG("write after the lower's chattr +i");
+	/* lsattr through the union shows it (overlayfs copied it up). */
+	err = get_iflags(rwl_at(self->mnt, "nobody_file"));
+	if (!adv_known(variant, "lower chattr"))
+		EXPECT_TRUE(err >= 0 && (err & FS_IMMUTABLE_FL))
+			TH_LOG("lsattr: %d", err);
+	ASSERT_EQ(0, set_iflags(rwl_at(self->lower, "nobody_file"),
+				FS_IMMUTABLE_FL, false));
+	ASSERT_EQ(0, set_iflags(rwl_at(self->ref, "nobody_file"),
+				FS_IMMUTABLE_FL, false));
+}
+
+/* chattr +a through the union: the upper copy is append-only, for all. */
+TEST_F(adv, chattr_through_union)
+{
+	const char *f = rwl_at(self->mnt, "root_file");
+	int err, fd;
+
+	err = set_iflags(f, FS_APPEND_FL, true);
+	if (err == -ENOTTY || err == -EOPNOTSUPP)
+		SKIP(return, "no inode flags here");
+	ASSERT_EQ(0, err);
+	ASSERT_EQ(0, drop_caches());
+	err = get_iflags(f);
+	EXPECT_TRUE(err >= 0 && (err & FS_APPEND_FL)) TH_LOG("lsattr: %d", err);
+	EXPECT_EQ(EPERM, rwl_try_open(f, O_WRONLY | O_TRUNC));
+	fd = open(f, O_WRONLY | O_APPEND | O_CLOEXEC);
+	EXPECT_LE(0, fd);
+	if (fd >= 0)
+		close(fd);
+	/* The lower file is the server's: untouched. */
+	EXPECT_EQ(0, get_iflags(rwl_at(self->lower, "root_file")) & FS_APPEND_FL);
+	ASSERT_EQ(0, set_iflags(f, FS_APPEND_FL, false));
 }
 
 TEST_HARNESS_MAIN

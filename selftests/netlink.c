@@ -783,6 +783,31 @@ TEST_F(nl, set_rule_limits)
 		TH_LOG("options: %s", self->obj.options);
 }
 
+/* Limits above 2^60 could wrap the charges: refused, nothing changes. */
+TEST_F(nl, limits_bounded)
+{
+	struct rwl_msg m;
+	uint32_t id;
+	int offs;
+
+	ASSERT_EQ(0, mount_rw(self, "rule=none", &id));
+	rule_req(&m, &self->nl, RWLAYER_CMD_ADD_RULE, id, "/big");
+	rwl_msg_put_u8(&m, RWLAYER_A_RULE_KIND, RWLAYER_RULE_UNION);
+	offs = rwl_msg_put_u64(&m, RWLAYER_A_RULE_MAX_BYTES, (1ULL << 60) + 1);
+	EXPECT_NL_BAD_ATTR(&self->nl, nl_do(&self->nl, &m, NULL), -ERANGE,
+			   "limit above 2^60", offs);
+	EXPECT_EQ(-ENOENT, get_rule(&self->nl, id, "/big", &self->obj));
+	ASSERT_EQ(0, add_rule(&self->nl, id, "/big", RWLAYER_RULE_UNION,
+			      1ULL << 60, 0, 0));
+	rule_req(&m, &self->nl, RWLAYER_CMD_SET_RULE, id, "/big");
+	offs = rwl_msg_put_u64(&m, RWLAYER_A_RULE_MAX_INODES, UINT64_MAX);
+	EXPECT_NL_BAD_ATTR(&self->nl, nl_do(&self->nl, &m, NULL), -ERANGE,
+			   "limit above 2^60", offs);
+	ASSERT_EQ(0, get_rule(&self->nl, id, "/big", &self->obj));
+	EXPECT_EQ(1ULL << 60, self->obj.max_bytes);
+	EXPECT_EQ(0, self->obj.max_inodes);
+}
+
 TEST_F(nl, set_rule_kind_change)
 {
 	struct rwl_msg m;

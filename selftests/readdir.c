@@ -195,7 +195,10 @@ TEST_F(rd, single_layer_dir)
 		EXPECT_EQ(real.v[i].type, d.v[i].type) TH_LOG("%s", d.v[i].name);
 		if (!strcmp(d.v[i].name, ".."))
 			continue;
-		EXPECT_EQ(real.v[i].ino, d.v[i].ino) TH_LOG("%s", d.v[i].name);
+		/* Directories are numbered by the union (attrs.c dir_stat). */
+		if (d.v[i].type != DT_DIR)
+			EXPECT_EQ(real.v[i].ino, d.v[i].ino)
+				TH_LOG("%s", d.v[i].name);
 		ASSERT_EQ(0, lstat(rwl_pathf(p, "%s/s/%s", self->mnt,
 					     d.v[i].name), &st));
 		EXPECT_EQ(st.st_ino, d.v[i].ino) TH_LOG("%s", d.v[i].name);

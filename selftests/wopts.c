@@ -308,6 +308,47 @@ TEST_F(wopts, rule_escaped_colon)
 	EXPECT_EQ(EROFS, try_create(mnt2, "var/new"));
 }
 
+/*
+ * One upper or work directory, one mount: a second union on either is
+ * refused with EBUSY (and does not clear the first one's work directory).
+ */
+TEST_F(wopts, upper_in_use)
+{
+	char mnt2[RWL_PATH], upper2[RWL_PATH + 16], work2[RWL_PATH + 16];
+	char busy_upper[2 * RWL_PATH], busy_work[2 * RWL_PATH];
+
+	rwl_pathf(mnt2, "%s/mnt2", self->env.base);
+	ASSERT_EQ(0, rwl_fsopen_mount(&self->env, mnt2, RW_PARAMS("rule=/var:union"),
+				      self->log, sizeof(self->log)))
+		TH_LOG("%s", self->log);
+	ASSERT_EQ(0, rwl_write_text(rwl_at(mnt2, "var/mine"), "first"));
+	snprintf(busy_upper, sizeof(busy_upper),
+		 "%s: in use by another rwlayer mount", self->upper_p);
+	snprintf(busy_work, sizeof(busy_work),
+		 "%s: in use by another rwlayer mount", self->work_p);
+	check_rejected(_metadata, self, RW_PARAMS("rule=/var:union"), EBUSY,
+		       busy_upper);
+	ASSERT_EQ(0, rwl_mkdir(rwl_at(self->rw.rw, "upper2"), 0755));
+	ASSERT_EQ(0, rwl_mkdir(rwl_at(self->rw.rw, "work2"), 0755));
+	snprintf(upper2, sizeof(upper2), "upper=%s/upper2", self->rw.rw);
+	snprintf(work2, sizeof(work2), "work=%s/work2", self->rw.rw);
+	check_rejected(_metadata, self,
+		       ((const char *const[]){ self->lower_p, upper2,
+					       self->work_p, NULL }),
+		       EBUSY, busy_work);
+	check_rejected(_metadata, self,
+		       ((const char *const[]){ self->lower_p, self->upper_p,
+					       work2, NULL }),
+		       EBUSY, busy_upper);
+	EXPECT_STREQ("first", rwl_cat(mnt2, "var/mine"));
+	/* Free again once the first mount is gone. */
+	ASSERT_EQ(0, rwl_umount(&self->env, mnt2));
+	ASSERT_EQ(0, rwl_fsopen_mount(&self->env, mnt2, RW_PARAMS("rule=/var:union"),
+				      self->log, sizeof(self->log)))
+		TH_LOG("%s", self->log);
+	EXPECT_STREQ("first", rwl_cat(mnt2, "var/mine"));
+}
+
 /* Exactly 64 rules are fine. */
 TEST_F(wopts, max_rules)
 {
@@ -659,6 +700,10 @@ TEST_F(wopts, err_rule_size_overflow)
 	reject_rule(_metadata, self, "/var:union:size=18446744073709551616",
 		    "size");
 	reject_rule(_metadata, self, "/var:union:size=17179869184G", "size");
+	/* Above 2^60, where the charges it bounds could wrap. */
+	reject_rule(_metadata, self, "/var:union:size=1048577T", "size");
+	reject_rule(_metadata, self,
+		    "/var:union:inodes=1152921504606846977", "inodes");
 }
 
 TEST_F(wopts, err_rule_bad_inodes)

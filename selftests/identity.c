@@ -1,0 +1,151 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Identity across layers on different filesystems (a tmpfs lower, a tmpfs
+ * upper, each numbering its inodes from 1): every directory of the union
+ * has its own st_dev/st_ino, the same after the caches are dropped, and
+ * readdir's d_ino is what stat() reports for each name it lists, in
+ * merged and single-layer directories, for ".", ".." and copied-up files.
+ * find, du, tar and rsync -H rely on both.
+ */
+#include "rwl_rw.h"
+
+#define NDIRS	8
+#define MAXDIRS	64
+
+FIXTURE(ident) {
+	struct rwl_env env;
+	struct rwl_rw rw;
+};
+
+FIXTURE_SETUP(ident)
+{
+	char name[32];
+	int i;
+
+	RWL_ENV_SETUP(&self->env);
+	ASSERT_EQ(0, rwl_rw_init(&self->env, &self->rw, "mode=0755"));
+	/* Its own tmpfs, so that both layers number from 1. */
+	ASSERT_EQ(0, rwl_mount_tmpfs(&self->env, self->rw.lower, "mode=0755"));
+	for (i = 0; i < NDIRS; i++) {
+		snprintf(name, sizeof(name), "d%d", i);
+		ASSERT_EQ(0, rwl_mk(self->rw.lower, name, 'd', NULL));
+		snprintf(name, sizeof(name), "d%d/f", i);
+		ASSERT_EQ(0, rwl_mk(self->rw.lower, name, 'f', "lower"));
+		snprintf(name, sizeof(name), "d%d/sub", i);
+		ASSERT_EQ(0, rwl_mk(self->rw.lower, name, 'd', NULL));
+	}
+	ASSERT_EQ(0, rwl_rw_mount(&self->env, &self->rw, NULL));
+	for (i = 0; i < NDIRS; i++) {
+		snprintf(name, sizeof(name), "u%d", i);
+		ASSERT_EQ(0, mkdir(rwl_at(self->rw.mnt, name), 0755));
+		snprintf(name, sizeof(name), "u%d/inner", i);
+		ASSERT_EQ(0, mkdir(rwl_at(self->rw.mnt, name), 0755));
+		/* Half the lower directories get an upper copy (merged). */
+		if (i % 2)
+			continue;
+		snprintf(name, sizeof(name), "d%d/f", i);
+		ASSERT_EQ(0, rwl_write_text(rwl_at(self->rw.mnt, name), "mine"));
+	}
+}
+
+FIXTURE_TEARDOWN(ident)
+{
+	RWL_ENV_TEARDOWN(&self->env);
+}
+
+struct dir_id {
+	char path[RWL_PATH];
+	dev_t dev;
+	ino_t ino;
+};
+
+static struct dir_id dirs[MAXDIRS];
+static int ndirs;
+
+static int record_dir(const char *path, const struct stat *st, int type,
+		      struct FTW *ftw)
+{
+	(void)ftw;
+	if (type != FTW_D || ndirs == MAXDIRS)
+		return 0;
+	rwl_pathf(dirs[ndirs].path, "%s", path);
+	dirs[ndirs].dev = st->st_dev;
+	dirs[ndirs].ino = st->st_ino;
+	ndirs++;
+	return 0;
+}
+
+static void collect_dirs(struct __test_metadata *_metadata, const char *root)
+{
+	ndirs = 0;
+	ASSERT_EQ(0, nftw(root, record_dir, 16, FTW_PHYS));
+	ASSERT_LT(ndirs, MAXDIRS);
+	ASSERT_EQ(1 + 4 * NDIRS, ndirs);
+}
+
+TEST_F(ident, directories_unique_and_stable)
+{
+	struct dir_id before[MAXDIRS];
+	int i, j, n;
+
+	collect_dirs(_metadata, self->rw.mnt);
+	for (i = 0; i < ndirs; i++) {
+		for (j = i + 1; j < ndirs; j++) {
+			EXPECT_FALSE(dirs[i].dev == dirs[j].dev &&
+				     dirs[i].ino == dirs[j].ino)
+				TH_LOG("%s and %s are both %lu", dirs[i].path,
+				       dirs[j].path, (unsigned long)dirs[i].ino);
+		}
+	}
+	n = ndirs;
+	memcpy(before, dirs, sizeof(before));
+	ASSERT_EQ(0, rwl_write_text("/proc/sys/vm/drop_caches", "2"));
+	collect_dirs(_metadata, self->rw.mnt);
+	ASSERT_EQ(n, ndirs);
+	for (i = 0; i < n; i++) {
+		EXPECT_STREQ(before[i].path, dirs[i].path);
+		EXPECT_EQ(before[i].ino, dirs[i].ino)
+			TH_LOG("%s changed number after drop_caches",
+			       dirs[i].path);
+	}
+}
+
+/*
+ * Every name readdir lists in @dir has d_ino == st_ino (but ".." of the
+ * mount's root, which stat() takes across the mount, as on any fs).
+ */
+static void expect_dino_matches(struct __test_metadata *_metadata,
+				const char *dir, bool root)
+{
+	struct rwl_dents d = { 0 };
+	char p[RWL_PATH];
+	struct stat st;
+	size_t i;
+
+	ASSERT_LT(0, rwl_list_dir(dir, 4096, &d));
+	for (i = 0; i < d.num; i++) {
+		if (root && !strcmp(d.v[i].name, ".."))
+			continue;
+		rwl_pathf(p, "%s/%s", dir, d.v[i].name);
+		ASSERT_EQ(0, lstat(p, &st)) TH_LOG("lstat %s", p);
+		EXPECT_EQ((uint64_t)st.st_ino, d.v[i].ino)
+			TH_LOG("%s: d_ino %llu, st_ino %llu", p,
+			       (unsigned long long)d.v[i].ino,
+			       (unsigned long long)st.st_ino);
+	}
+	rwl_dents_free(&d);
+}
+
+TEST_F(ident, readdir_ino_is_st_ino)
+{
+	int i;
+
+	collect_dirs(_metadata, self->rw.mnt);
+	for (i = 0; i < ndirs; i++)
+		expect_dino_matches(_metadata, dirs[i].path, !i);
+	ASSERT_EQ(0, rwl_write_text("/proc/sys/vm/drop_caches", "2"));
+	for (i = 0; i < ndirs; i++)
+		expect_dino_matches(_metadata, dirs[i].path, !i);
+}
+
+TEST_HARNESS_MAIN
