@@ -12,8 +12,9 @@
  *
  * Mounts are found by an id handed out at mount time.  rwl_mounts_lock
  * keeps a superblock from going (rwl_mount_unregister() is the first
- * thing its kill_sb does) while a read works on it; a change holds an
- * active reference instead, so that a long reset blocks no other mount.
+ * thing its kill_sb does) while a read of the mount works on it; a
+ * request that needs the mount's rules_lock holds an active reference
+ * instead, so that a long reset blocks no other mount.
  */
 #include <linux/capability.h>
 #include <linux/kdev_t.h>
@@ -397,6 +398,33 @@ static struct rwl_rule *rwl_nl_rule(struct rwl_fs *ofs, const char *path,
 	return rule;
 }
 
+/*
+ * The mount a request names, with an active reference (rwl_nl_put())
+ * instead of rwl_mounts_lock: whoever then waits for its rules_lock
+ * behind a long reset holds up no request for another mount, and no
+ * mount or unmount.
+ */
+static struct rwl_fs *rwl_nl_get_target(struct nlattr **attrs,
+					struct netlink_ext_ack *extack)
+{
+	struct rwl_fs *ofs;
+
+	mutex_lock(&rwl_mounts_lock);
+	ofs = rwl_nl_mount(attrs, extack);
+	if (!IS_ERR(ofs) && !atomic_inc_not_zero(&ofs->sb->s_active)) {
+		NL_SET_ERR_MSG_ATTR(extack, attrs[RWLAYER_A_MOUNT_ID],
+				    "the mount is going away");
+		ofs = ERR_PTR(-ENOENT);
+	}
+	mutex_unlock(&rwl_mounts_lock);
+	return ofs;
+}
+
+static void rwl_nl_put(struct rwl_fs *ofs)
+{
+	deactivate_super(ofs->sb);
+}
+
 static int rwl_nl_get_rule(struct sk_buff *skb, struct genl_info *info)
 {
 	struct rwl_rule *rule;
@@ -404,11 +432,9 @@ static int rwl_nl_get_rule(struct sk_buff *skb, struct genl_info *info)
 	const char *path;
 	int err;
 
-	mutex_lock(&rwl_mounts_lock);
-	ofs = rwl_nl_mount(info->attrs, info->extack);
-	err = PTR_ERR_OR_ZERO(ofs);
-	if (err)
-		goto out;
+	ofs = rwl_nl_get_target(info->attrs, info->extack);
+	if (IS_ERR(ofs))
+		return PTR_ERR(ofs);
 	err = -EINVAL;
 	path = rwl_nl_rule_path(info);
 	if (!path)
@@ -421,7 +447,7 @@ static int rwl_nl_get_rule(struct sk_buff *skb, struct genl_info *info)
 				   rwl_fill_rule_msg, ofs, rule);
 	mutex_unlock(&ofs->rules_lock);
 out:
-	mutex_unlock(&rwl_mounts_lock);
+	rwl_nl_put(ofs);
 	return err;
 }
 
@@ -432,13 +458,11 @@ static int rwl_nl_dump_rules(struct sk_buff *skb, struct netlink_callback *cb)
 	struct rwl_fs *ofs;
 	unsigned int i;
 	void *hdr;
-	int err;
+	int err = 0;
 
-	mutex_lock(&rwl_mounts_lock);
-	ofs = rwl_nl_mount(attrs, cb->extack);
-	err = PTR_ERR_OR_ZERO(ofs);
-	if (err)
-		goto out;
+	ofs = rwl_nl_get_target(attrs, cb->extack);
+	if (IS_ERR(ofs))
+		return PTR_ERR(ofs);
 	mutex_lock(&ofs->rules_lock);
 	/* A table changed between two rounds marks the dump interrupted. */
 	cb->seq = ofs->rule_gen + 1;
@@ -463,8 +487,7 @@ static int rwl_nl_dump_rules(struct sk_buff *skb, struct netlink_callback *cb)
 	}
 	cb->args[0] = i;
 	mutex_unlock(&ofs->rules_lock);
-out:
-	mutex_unlock(&rwl_mounts_lock);
+	rwl_nl_put(ofs);
 	if (err == -EMSGSIZE && skb->len)
 		return skb->len;
 	return err ?: skb->len;
@@ -532,9 +555,7 @@ static int rwl_nl_owner(struct genl_info *info, struct rwl_dir_owner *owner)
 
 /*
  * Checks every change shares: privilege, a writable mount, a sane path.
- * The mount comes back with an active reference (rwl_nl_put() drops it),
- * not under rwl_mounts_lock: a reset may take long, and other mounts
- * come and go meanwhile.
+ * The mount comes back with an active reference (rwl_nl_get_target()).
  */
 static struct rwl_fs *rwl_nl_change_target(struct sk_buff *skb,
 					   struct genl_info *info,
@@ -546,13 +567,7 @@ static struct rwl_fs *rwl_nl_change_target(struct sk_buff *skb,
 
 	if (!rwl_nl_admin(skb, info))
 		return ERR_PTR(-EPERM);
-	mutex_lock(&rwl_mounts_lock);
-	ofs = rwl_nl_mount(info->attrs, info->extack);
-	if (!IS_ERR(ofs) && !atomic_inc_not_zero(&ofs->sb->s_active)) {
-		NL_SET_ERR_MSG_ATTR(info->extack, id, "the mount is going away");
-		ofs = ERR_PTR(-ENOENT);
-	}
-	mutex_unlock(&rwl_mounts_lock);
+	ofs = rwl_nl_get_target(info->attrs, info->extack);
 	if (IS_ERR(ofs))
 		return ofs;
 	if (!ofs->upper.mnt) {
@@ -569,15 +584,10 @@ static struct rwl_fs *rwl_nl_change_target(struct sk_buff *skb,
 			err = -EINVAL;
 	}
 	if (err) {
-		deactivate_super(ofs->sb);
+		rwl_nl_put(ofs);
 		return ERR_PTR(err);
 	}
 	return ofs;
-}
-
-static void rwl_nl_put(struct rwl_fs *ofs)
-{
-	deactivate_super(ofs->sb);
 }
 
 static int rwl_nl_add_rule(struct sk_buff *skb, struct genl_info *info)
@@ -797,8 +807,15 @@ static const struct genl_ops rwl_genl_ops[] = {
 	},
 };
 
+/*
+ * Parallel: without it every request holds the core's genl_mutex, and a
+ * long reset would stall every generic netlink user of the machine (wifi,
+ * devlink, ethtool).  rwl_mounts_lock and the rules_lock of each mount
+ * are all the handlers need.
+ */
 static struct genl_family rwl_genl_family __ro_after_init = {
 	.name = RWLAYER_GENL_NAME,
+	.parallel_ops = true,
 	.version = RWLAYER_GENL_VERSION,
 	.maxattr = RWLAYER_A_MAX,
 	.module = THIS_MODULE,

@@ -8,8 +8,8 @@
  *
  * Locking order, outermost first:
  *
- *   genl_mutex (the generic netlink core, around every request)
- *     rwl_mounts_lock (netlink.c, while finding the mount)
+ *   rwl_mounts_lock (netlink.c, while finding the mount; the family runs
+ *   its requests in parallel, without the core's genl_mutex)
  *     rwl_fs.rules_lock (table changes and resets; they look up, create
  *     and remove through the union, so it comes before the VFS's locks)
  *       union directory i_rwsem (VFS; lock_rename() for renames)
