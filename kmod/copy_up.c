@@ -228,17 +228,29 @@ static int rwl_set_attrs(struct super_block *sb, struct dentry *temp,
 	return err;
 }
 
-/* Fill a fresh copy in the work directory from the lower entry. */
-static int rwl_fill_copy(struct super_block *sb, const struct path *lower,
+/*
+ * The data of a fresh copy in the work directory.  Called without the
+ * upper's freeze protection: clone, copy_file_range, splice and truncate
+ * take it themselves, and taking it twice deadlocks against a freeze
+ * that starts in between.  The copy is open for write meanwhile, so the
+ * upper cannot turn read-only under it.
+ */
+static int rwl_fill_data(struct super_block *sb, const struct path *lower,
 			 const struct kstat *stat, struct dentry *temp,
 			 int flags)
 {
-	int err = 0;
+	if (!S_ISREG(stat->mode) || (flags & O_TRUNC))
+		return 0;
+	return rwl_copy_data(sb, lower, temp, stat->size);
+}
 
-	if (S_ISREG(stat->mode) && !(flags & O_TRUNC))
-		err = rwl_copy_data(sb, lower, temp, stat->size);
-	if (!err)
-		err = rwl_copy_xattrs(sb, lower, temp);
+/* The rest of a fresh copy: xattrs, origin, owner, mode, times. */
+static int rwl_fill_meta(struct super_block *sb, const struct path *lower,
+			 const struct kstat *stat, struct dentry *temp)
+{
+	int err;
+
+	err = rwl_copy_xattrs(sb, lower, temp);
 	if (!err && !S_ISDIR(stat->mode))
 		err = rwl_set_origin(sb, temp, d_inode(lower->dentry));
 	if (!err)
@@ -344,8 +356,8 @@ static int rwl_copy_up_one(struct dentry *dentry, int flags)
 	const char *link = NULL;
 	struct path lower, ppath;
 	struct kstat stat, pstat;
+	int err, err2;
 	u64 bytes;
-	int err;
 
 	err = mutex_lock_killable(&oi->lock);
 	if (err)
@@ -387,7 +399,17 @@ static int rwl_copy_up_one(struct dentry *dentry, int flags)
 	if (IS_ERR(temp))
 		goto out_drop_write;
 
-	err = rwl_fill_copy(sb, &lower, &stat, temp, flags);
+	mnt_drop_write(RWL_FS(sb)->upper.mnt);
+	err = rwl_fill_data(sb, &lower, &stat, temp, flags);
+	err2 = mnt_want_write(RWL_FS(sb)->upper.mnt);
+	if (err2) {
+		/* Left in the work directory, cleared at the next mount. */
+		dput(temp);
+		err = err ?: err2;
+		goto out_put_link;
+	}
+	if (!err)
+		err = rwl_fill_meta(sb, &lower, &stat, temp);
 	if (!err)
 		err = rwl_install_copy(dentry, ppath.dentry, temp);
 	if (err) {
@@ -417,8 +439,9 @@ static int rwl_copy_up_one(struct dentry *dentry, int flags)
 	return 0;
 
 out_drop_write:
-	do_delayed_call(&done);
 	mnt_drop_write(RWL_FS(sb)->upper.mnt);
+out_put_link:
+	do_delayed_call(&done);
 out_uncharge:
 	rwl_uncharge(rule, bytes, 1);
 out_revert:

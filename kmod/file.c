@@ -132,7 +132,7 @@ static ssize_t rwl_write_iter(struct kiocb *iocb, struct iov_iter *iter)
 		goto out_unlock;
 
 	old_cred = rwl_override_creds(inode->i_sb);
-	ret = vfs_iter_write(realfile, iter, &iocb->ki_pos,
+	ret = rwl_real_write(realfile, iter, &iocb->ki_pos,
 			     rwl_rwf_flags(iocb->ki_flags));
 	revert_creds(old_cred);
 	rwl_copyattr(inode);

@@ -201,6 +201,31 @@ static inline ssize_t rwl_real_splice_read(struct file *realfile, loff_t *ppos,
 }
 #endif
 
+#ifdef COMPAT_ITER_WRITE_FREEZES
+static inline ssize_t rwl_real_write(struct file *realfile,
+				     struct iov_iter *iter, loff_t *ppos,
+				     rwf_t flags)
+{
+	return vfs_iter_write(realfile, iter, ppos, flags);
+}
+#else
+/*
+ * Before 6.8 the caller of vfs_iter_write() takes the freeze protection
+ * of the file's filesystem (overlayfs did); since then it does itself.
+ */
+static inline ssize_t rwl_real_write(struct file *realfile,
+				     struct iov_iter *iter, loff_t *ppos,
+				     rwf_t flags)
+{
+	ssize_t ret;
+
+	file_start_write(realfile);
+	ret = vfs_iter_write(realfile, iter, ppos, flags);
+	file_end_write(realfile);
+	return ret;
+}
+#endif
+
 #ifdef AT_GETATTR_NOSEC
 /*
  * Since 6.8 a stacked getattr reached through vfs_getattr_nosec() carries
