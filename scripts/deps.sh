@@ -147,6 +147,7 @@ deps_all() {
 	deps_ensure $deps_base_pkgs
 	deps_kernel_61
 	deps_kernel_612
+	deps_e2e
 	deps_log "all dependencies installed"
 }
 
