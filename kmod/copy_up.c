@@ -244,30 +244,17 @@ static int rwl_fill_data(struct super_block *sb, const struct path *lower,
 	return rwl_copy_data(sb, lower, temp, stat->size);
 }
 
-/* The rest of a fresh copy: xattrs, origin, owner, mode, times. */
-static int rwl_fill_meta(struct super_block *sb, const struct path *lower,
-			 const struct kstat *stat, struct dentry *temp)
-{
-	int err;
-
-	err = rwl_copy_xattrs(sb, lower, temp);
-	if (!err && !S_ISDIR(stat->mode))
-		err = rwl_set_origin(sb, temp, d_inode(lower->dentry));
-	if (!err)
-		err = rwl_set_attrs(sb, temp, stat);
-	return err;
-}
-
-/* The inode flags chattr sets: what the lower's file has, its copy gets. */
-#define RWL_COPIED_FLAGS	(FS_APPEND_FL | FS_IMMUTABLE_FL | FS_SYNC_FL | \
-				 FS_NOATIME_FL | FS_NODUMP_FL)
-
 /*
- * After the rename: an append-only or immutable copy could not have been
- * renamed into place.  A lower without flags (NFS) has nothing to copy.
+ * The inode flags a copy takes over from its lower file.  Append-only and
+ * immutable files are never copied up (rwl_copy_up_one()), so those two
+ * flags never reach the upper, where they would block the union's own
+ * changes (copy-ups into a directory, a reset).
  */
+#define RWL_COPIED_FLAGS	(FS_SYNC_FL | FS_NOATIME_FL | FS_NODUMP_FL)
+
+/* A flag the upper cannot hold (tmpfs has no sync flag) is left out. */
 static int rwl_copy_fileattr(struct super_block *sb, const struct path *lower,
-			     struct dentry *upper)
+			     struct dentry *temp)
 {
 	struct fileattr fa = { .flags_valid = true };
 	int err;
@@ -278,7 +265,25 @@ static int rwl_copy_fileattr(struct super_block *sb, const struct path *lower,
 	if (err || !(fa.flags & RWL_COPIED_FLAGS))
 		return err;
 	fileattr_fill_flags(&fa, fa.flags & RWL_COPIED_FLAGS);
-	return vfs_fileattr_set(rwl_upper_idmap(sb), upper, &fa);
+	err = vfs_fileattr_set(rwl_upper_idmap(sb), temp, &fa);
+	return err == -EOPNOTSUPP || err == -ENOIOCTLCMD ? 0 : err;
+}
+
+/* The rest of a fresh copy: xattrs, origin, owner, mode, times, flags. */
+static int rwl_fill_meta(struct super_block *sb, const struct path *lower,
+			 const struct kstat *stat, struct dentry *temp)
+{
+	int err;
+
+	err = rwl_copy_xattrs(sb, lower, temp);
+	/* The copy of one name of a hard link is a file of its own. */
+	if (!err && !S_ISDIR(stat->mode) && stat->nlink == 1)
+		err = rwl_set_origin(sb, temp, d_inode(lower->dentry));
+	if (!err)
+		err = rwl_set_attrs(sb, temp, stat);
+	if (!err && !S_ISLNK(stat->mode))
+		err = rwl_copy_fileattr(sb, lower, temp);
+	return err;
 }
 
 /* Rename the finished copy over the (negative) upper name of @dentry. */
@@ -370,6 +375,14 @@ static int rwl_copy_up_one(struct dentry *dentry, int flags)
 	ppath.mnt = RWL_FS(sb)->upper.mnt;
 	ppath.dentry = rwl_upper(parent);
 	rwl_layer_path(&RWL_E(dentry)->stack[0], &lower);
+	/*
+	 * The flags would not survive in the upper (see RWL_COPIED_FLAGS):
+	 * what the server made append-only or immutable stays the lower's.
+	 */
+	err = -EPERM;
+	if (IS_APPEND(d_inode(lower.dentry)) ||
+	    IS_IMMUTABLE(d_inode(lower.dentry)))
+		goto out_put_parent;
 	old_cred = rwl_override_creds(sb);
 	err = rwl_do_getattr(&lower, &stat, STATX_BASIC_STATS,
 			     AT_STATX_SYNC_AS_STAT);
@@ -416,13 +429,13 @@ static int rwl_copy_up_one(struct dentry *dentry, int flags)
 		rwl_work_remove(sb, temp);
 		goto out_drop_write;
 	}
-	/* Not undone if it fails: the copy is there, and it is counted. */
-	if (rwl_copy_fileattr(sb, &lower, temp))
-		pr_warn_ratelimited("copy-up of %pd2: cannot copy its inode flags\n",
-				    dentry);
 	rwl_restore_times(sb, ppath.dentry, &pstat);
 	/* The rename moved the prepared dentry into place. */
 	rwl_set_upper(d_inode(dentry), temp);
+	if (!S_ISDIR(stat.mode) && stat.nlink > 1) {
+		WRITE_ONCE(oi->origin_dev, 0);
+		d_inode(dentry)->i_ino = d_inode(temp)->i_ino;
+	}
 	dput(temp);
 	rwl_inode_charge_to(d_inode(dentry), rule);
 	oi->charged_bytes = bytes;
@@ -448,6 +461,7 @@ out_revert:
 	rwl_copy_up_failed(dentry, rule, err);
 out_refused:
 	revert_creds(old_cred);
+out_put_parent:
 	dput(parent);
 out_unlock:
 	mutex_unlock(&oi->lock);
@@ -492,7 +506,30 @@ int rwl_copy_up(struct dentry *dentry)
 struct rwl_dir_cleaner {
 	struct super_block *sb;
 	struct dentry *dir;
+	bool top;		/* may empty subdirectories first */
 };
+
+static int rwl_clear_dir_level(struct super_block *sb, const struct path *dir,
+			       bool top);
+
+/*
+ * A subdirectory of the work directory may be a merged directory that a
+ * delete discarded (dir.c) with its whiteouts still in it, when a crash
+ * came first: empty it, one level deep, before it is removed.
+ */
+static int rwl_clear_subdir(struct rwl_dir_cleaner *c, const char *name,
+			    int len)
+{
+	struct path sub = { .mnt = RWL_FS(c->sb)->upper.mnt };
+	int err;
+
+	sub.dentry = rwl_do_lookup(name, c->dir, len);
+	if (IS_ERR(sub.dentry))
+		return PTR_ERR(sub.dentry);
+	err = d_is_dir(sub.dentry) ? rwl_clear_dir_level(c->sb, &sub, false) : 0;
+	dput(sub.dentry);
+	return err;
+}
 
 static int rwl_remove_entry(void *arg, const char *name, int len,
 			    unsigned int type)
@@ -503,6 +540,11 @@ static int rwl_remove_entry(void *arg, const char *name, int len,
 
 	if (len <= 2 && name[0] == '.' && (len == 1 || name[1] == '.'))
 		return 0;
+	if (c->top && type == DT_DIR) {
+		err = rwl_clear_subdir(c, name, len);
+		if (err)
+			return err;
+	}
 	inode_lock_nested(d_inode(c->dir), I_MUTEX_PARENT);
 	victim = lookup_one_len(name, c->dir, len);
 	err = PTR_ERR(victim);
@@ -519,14 +561,21 @@ out_unlock:
 	return err;
 }
 
+static int rwl_clear_dir_level(struct super_block *sb, const struct path *dir,
+			       bool top)
+{
+	struct rwl_dir_cleaner c = { .sb = sb, .dir = dir->dentry, .top = top };
+
+	return rwl_real_dir_names(sb, dir, rwl_remove_entry, &c);
+}
+
 /*
- * Empty an upper directory that holds only whiteouts (rmdir of a merged
- * directory) or leftovers of interrupted copy-ups (the work directory).
- * Subdirectories must be empty.  The caller holds no lock on @dir.
+ * Empty an upper directory that holds only whiteouts (a merged directory
+ * being removed) or leftovers of interrupted copy-ups and deletes (the
+ * work directory).  Its subdirectories may hold no subdirectories of
+ * their own.  The caller holds no lock on @dir.
  */
 int rwl_clear_dir(struct super_block *sb, const struct path *dir)
 {
-	struct rwl_dir_cleaner c = { .sb = sb, .dir = dir->dentry };
-
-	return rwl_real_dir_names(sb, dir, rwl_remove_entry, &c);
+	return rwl_clear_dir_level(sb, dir, true);
 }

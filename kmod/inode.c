@@ -190,7 +190,7 @@ static int rwl_getattr(rwl_idmap_t *idmap, const struct path *path,
 		 */
 		if (rwl_dir_layers(dentry) > 1)
 			stat->nlink = 1;
-	} else if (RWL_I(d_inode(dentry))->origin_dev) {
+	} else if (READ_ONCE(RWL_I(d_inode(dentry))->origin_dev)) {
 		stat->dev = RWL_I(d_inode(dentry))->origin_dev;
 		stat->ino = d_inode(dentry)->i_ino;
 	}
@@ -212,13 +212,20 @@ static int rwl_fileattr_get(struct dentry *dentry, struct fileattr *fa)
 	return err;
 }
 
-/* The VFS checked the caller on the union inode (owner, CAP_LINUX_IMMUTABLE). */
+/*
+ * The VFS checked the caller on the union inode (owner,
+ * CAP_LINUX_IMMUTABLE).  Append-only and immutable are not set in the
+ * upper, where they would block the union's own changes (a reset).
+ */
 static int rwl_fileattr_set(rwl_idmap_t *idmap, struct dentry *dentry,
 			    struct fileattr *fa)
 {
 	const struct cred *old_cred;
 	int err;
 
+	if ((fa->flags & (FS_APPEND_FL | FS_IMMUTABLE_FL)) ||
+	    (fa->fsx_xflags & (FS_XFLAG_APPEND | FS_XFLAG_IMMUTABLE)))
+		return -EOPNOTSUPP;
 	err = rwl_meta_write_begin(dentry);
 	if (err)
 		return err;
@@ -278,6 +285,7 @@ int rwl_acl_prepare(struct dentry *dentry, int type,
 	struct iattr attr = { .ia_valid = ATTR_MODE | ATTR_FORCE };
 	int err;
 
+	rwl_copyattr(inode);
 	if (!inode_owner_or_capable(RWL_NOP_IDMAP, inode))
 		return -EPERM;
 	if (acl) {
@@ -285,7 +293,6 @@ int rwl_acl_prepare(struct dentry *dentry, int type,
 		if (err)
 			return err;
 	}
-	rwl_copyattr(inode);
 	if (type != ACL_TYPE_ACCESS || !(inode->i_mode & S_ISGID) ||
 	    in_group_p(inode->i_gid) ||
 	    capable_wrt_inode_uidgid(RWL_NOP_IDMAP, inode, CAP_FSETID))
@@ -403,6 +410,15 @@ static void rwl_inode_init(struct inode *inode, const struct rwl_path *lower,
 		oi->origin_dev = origin->dev;
 		inode->i_ino = origin->ino;
 	}
+	/*
+	 * The copy of one name of a lower hard link is a file of its own:
+	 * it must not share an identity with the other names (tar, rsync -H
+	 * would take them for one file).  Copies made now carry no origin.
+	 */
+	if (lower && oi->__upper && !S_ISDIR(mode) && real->i_nlink > 1) {
+		oi->origin_dev = 0;
+		inode->i_ino = d_inode(oi->__upper)->i_ino;
+	}
 	if (S_ISDIR(mode))
 		inode->i_ino = rwl_dir_inode_ino(inode);
 	inode->i_mode = mode;
@@ -437,25 +453,15 @@ static void rwl_inode_init(struct inode *inode, const struct rwl_path *lower,
 struct rwl_inode_key {
 	struct inode *real;
 	struct dentry *upper;
-	const struct rwl_origin *origin;
 };
-
-/* Was @upper copied up from @real (its origin names that file)? */
-static bool rwl_copied_from(const struct rwl_origin *origin,
-			    const struct inode *real)
-{
-	return origin && origin->dev == real->i_sb->s_dev &&
-	       origin->ino == real->i_ino;
-}
 
 /*
  * One lower inode may stand behind several union inodes: the names of a
  * lower hard link copied up one by one, a lower directory the server
  * renamed while the client holds an upper directory made for its old
  * name.  A cached union inode is the one found only if its upper copy is
- * the one the lookup found, so no name ever reaches another name's data.
- * The one exception: a file copied up through another union inode of the
- * same lower file while this one was cached (its origin says so).
+ * the one the lookup found (or neither has one), so no name ever reaches
+ * another name's data.
  */
 static int rwl_inode_test(struct inode *inode, void *data)
 {
@@ -466,8 +472,7 @@ static int rwl_inode_test(struct inode *inode, void *data)
 	if (oi->real != key->real)
 		return 0;
 	if (!cached || !key->upper)
-		return !cached && (!key->upper || (!S_ISDIR(inode->i_mode) &&
-			rwl_copied_from(key->origin, key->real)));
+		return !cached && !key->upper;
 	return d_inode(cached) == d_inode(key->upper);
 }
 
@@ -495,7 +500,6 @@ struct inode *rwl_get_inode(struct super_block *sb, struct dentry *upper,
 	struct rwl_inode_key key = {
 		.real = d_inode(lower ? lower->dentry : upper),
 		.upper = upper,
-		.origin = origin,
 	};
 	struct inode *inode;
 
@@ -521,10 +525,6 @@ struct inode *rwl_get_inode(struct super_block *sb, struct dentry *upper,
 	if (inode->i_state & I_NEW) {
 		rwl_inode_init(inode, lower, origin);
 		unlock_new_inode(inode);
-	} else if (upper && !rwl_i_upper(inode)) {
-		/* Copied up through another name while this one was cached. */
-		rwl_set_upper(inode, upper);
-		rwl_copyattr(inode);
 	}
 	return inode;
 }

@@ -181,11 +181,12 @@ static int rwl_mark_whiteouts(struct super_block *sb, struct dentry *dir,
  * The st_ino of "." or "..", or 0 for another name.  ".." of the root is
  * the root itself, as the union cannot see past its mount.
  */
-static u64 rwl_dot_ino(const struct dentry *dir, const char *name, int len)
+static u64 rwl_dot_ino(struct dentry *dir, const char *name, int len)
 {
 	if (len > 2 || name[0] != '.' || (len == 2 && name[1] != '.'))
 		return 0;
-	return d_inode(len == 1 ? dir : dir->d_parent)->i_ino;
+	/* Safe against a rename of the directory meanwhile. */
+	return len == 1 ? d_inode(dir)->i_ino : rwl_parent_ino(dir);
 }
 
 /*

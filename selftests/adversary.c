@@ -680,6 +680,73 @@ TEST_F(adv, hardlink_names_cached_together)
 	expect_text(_metadata, b, "B\n");
 }
 
+/* (st_dev, st_ino) of @path, or (0, 0). */
+static struct stat adv_identity(const char *path)
+{
+	struct stat st = { 0 };
+
+	if (stat(path, &st))
+		memset(&st, 0, sizeof(st));
+	return st;
+}
+
+/*
+ * The names of a lower hard link, once each is written, are files of
+ * their own: their identities differ (tar and rsync -H would otherwise
+ * take them for one file and keep one content), before and after the
+ * caches are dropped.
+ */
+TEST_F(adv, hardlink_copies_have_own_identity)
+{
+	const char *a = rwl_at(self->mnt, "link_a");
+	const char *b = rwl_at(self->mnt, "link_b");
+	struct stat sa, sb, again;
+
+	write_at(_metadata, a, "A\n");
+	write_at(_metadata, b, "B\n");
+	sa = adv_identity(a);
+	sb = adv_identity(b);
+	ASSERT_NE(0, sa.st_ino);
+	ASSERT_NE(0, sb.st_ino);
+	EXPECT_FALSE(sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino);
+	EXPECT_EQ(1, sa.st_nlink);
+	EXPECT_EQ(1, sb.st_nlink);
+	ASSERT_EQ(0, drop_caches());
+	again = adv_identity(a);
+	EXPECT_EQ(sa.st_dev, again.st_dev);
+	EXPECT_EQ(sa.st_ino, again.st_ino);
+	again = adv_identity(b);
+	EXPECT_EQ(sb.st_dev, again.st_dev);
+	EXPECT_EQ(sb.st_ino, again.st_ino);
+}
+
+/*
+ * The server links a file the union has cached as a single name: a write
+ * through the new name copies up that name alone, and neither the cached
+ * name nor a later write through it reaches the new name's copy.
+ */
+TEST_F(adv, server_links_cached_file)
+{
+	const char *a = rwl_at(self->mnt, "root_file");
+	const char *c = rwl_at(self->mnt, "root_file.ln");
+	struct stat st;
+
+	ASSERT_EQ(0, stat(a, &st));
+	expect_text(_metadata, a, "root_file");
+	ASSERT_EQ(0, link(rwl_at(self->lower, "root_file"),
+			  rwl_at(self->lower, "root_file.ln")));
+	write_at(_metadata, c, "written through the new name\n");
+	expect_text(_metadata, a, "root_file");
+	ASSERT_EQ(0, drop_caches());
+	expect_text(_metadata, a, "root_file");
+	write_at(_metadata, a, "written through the old name\n");
+	expect_text(_metadata, c, "written through the new name\n");
+	ASSERT_EQ(0, drop_caches());
+	expect_text(_metadata, c, "written through the new name\n");
+	expect_text(_metadata, a, "written through the old name\n");
+	expect_text(_metadata, rwl_at(self->lower, "root_file"), "root_file");
+}
+
 /* ---- the image server changes a file in place -------------------------- */
 
 static int step_open_read(const struct adv_step *s)
@@ -774,27 +841,83 @@ TEST_F(adv, lower_immutable_in_place)
 				FS_IMMUTABLE_FL, false));
 }
 
-/* chattr +a through the union: the upper copy is append-only, for all. */
+static int step_set_nodump(const struct adv_step *s)
+{
+	return -set_iflags(s->path, FS_NODUMP_FL, true);
+}
+
+/*
+ * chattr through the union: the owner's nodump lands on the upper copy,
+ * another user's is refused.  Append-only and immutable are not set
+ * through rwlayer (rwlayer.rst, "Security model": they would block the
+ * union's own changes in the upper); overlayfs sets them on its copy.
+ */
 TEST_F(adv, chattr_through_union)
 {
+	struct adv_step nodump = { .fn = step_set_nodump };
 	const char *f = rwl_at(self->mnt, "root_file");
-	int err, fd;
+	int err;
 
-	err = set_iflags(f, FS_APPEND_FL, true);
+	err = set_iflags(f, FS_NODUMP_FL, true);
 	if (err == -ENOTTY || err == -EOPNOTSUPP)
 		SKIP(return, "no inode flags here");
 	ASSERT_EQ(0, err);
 	ASSERT_EQ(0, drop_caches());
 	err = get_iflags(f);
-	EXPECT_TRUE(err >= 0 && (err & FS_APPEND_FL)) TH_LOG("lsattr: %d", err);
-	EXPECT_EQ(EPERM, rwl_try_open(f, O_WRONLY | O_TRUNC));
-	fd = open(f, O_WRONLY | O_APPEND | O_CLOEXEC);
-	EXPECT_LE(0, fd);
-	if (fd >= 0)
-		close(fd);
+	EXPECT_TRUE(err >= 0 && (err & FS_NODUMP_FL)) TH_LOG("lsattr: %d", err);
 	/* The lower file is the server's: untouched. */
-	EXPECT_EQ(0, get_iflags(rwl_at(self->lower, "root_file")) & FS_APPEND_FL);
+	EXPECT_EQ(0, get_iflags(rwl_at(self->lower, "root_file")) & FS_NODUMP_FL);
+
+	nodump.path = rwl_at(self->mnt, "sticky/root_file");
+	EXPECT_EQ(EPERM, adv_as_user(&nodump, false));
+	EXPECT_EQ(EPERM, adv_as_user(&nodump, true));
+	EXPECT_EQ(0, get_iflags(nodump.path) & FS_NODUMP_FL);
+	nodump.path = rwl_at(self->mnt, "nobody_file");
+	EXPECT_EQ(0, adv_as_user(&nodump, false));
+	ASSERT_EQ(0, drop_caches());
+	EXPECT_EQ(FS_NODUMP_FL, get_iflags(nodump.path) & FS_NODUMP_FL);
+
+	err = set_iflags(f, FS_APPEND_FL, true);
+	if (variant->fs == ADV_RWLAYER) {
+		EXPECT_EQ(-EOPNOTSUPP, err);
+		EXPECT_EQ(0, get_iflags(f) & FS_APPEND_FL);
+		EXPECT_EQ(0, rwl_try_open(f, O_WRONLY | O_TRUNC));
+		EXPECT_EQ(-EOPNOTSUPP, set_iflags(f, FS_IMMUTABLE_FL, true));
+		return;
+	}
+	ASSERT_EQ(0, err);
+	EXPECT_EQ(EPERM, rwl_try_open(f, O_WRONLY | O_TRUNC));
 	ASSERT_EQ(0, set_iflags(f, FS_APPEND_FL, false));
+}
+
+/*
+ * The server made a file append-only: the union cannot keep that flag on
+ * a copy, so it makes none; bare, appending is allowed.  overlayfs copies
+ * the flag up.
+ */
+TEST_F(adv, lower_append_only_not_copied)
+{
+	const char *f = rwl_at(self->mnt, "nobody_file");
+	int err;
+
+	err = set_iflags(rwl_at(self->lower, "nobody_file"), FS_APPEND_FL, true);
+	if (err == -ENOTTY || err == -EOPNOTSUPP)
+		SKIP(return, "the lower has no inode flags");
+	ASSERT_EQ(0, err);
+	ASSERT_EQ(0, drop_caches());
+	EXPECT_EQ(EPERM, rwl_try_open(f, O_WRONLY | O_TRUNC));
+	err = rwl_try_open(f, O_WRONLY | O_APPEND);
+	if (variant->fs == ADV_RWLAYER) {
+		EXPECT_EQ(EPERM, err);
+		EXPECT_EQ(ENOENT, rwl_try_open(rwl_at(self->upper, "nobody_file"),
+					       O_RDONLY));
+		EXPECT_EQ(EPERM, chmod(f, 0600) ? errno : 0);
+	} else {
+		EXPECT_EQ(0, err);
+	}
+	expect_text(_metadata, f, "nobody_file");
+	ASSERT_EQ(0, set_iflags(rwl_at(self->lower, "nobody_file"),
+				FS_APPEND_FL, false));
 }
 
 TEST_HARNESS_MAIN

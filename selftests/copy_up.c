@@ -1126,14 +1126,15 @@ TEST_HARNESS_MAIN
 
 /*
  * Two names of one hard-linked lower file: writing through one copies it
- * up alone; the other keeps showing the lower content, before and after
- * the cache is dropped (overlayfs without index=on behaves the same).
+ * up alone, as a file with the upper copy's identity; the other keeps
+ * showing the lower content and identity, before and after the cache is
+ * dropped (overlayfs without index=on behaves the same).
  */
 TEST(lower_hardlink_write_one_name)
 {
 	struct rwl_env env;
 	struct rwl_rw rw;
-	struct stat la, ma, mb;
+	struct stat la, ua, ma, mb;
 	char a[RWL_PATH], b[RWL_PATH];
 	int pass;
 
@@ -1147,14 +1148,18 @@ TEST(lower_hardlink_write_one_name)
 	rwl_pathf(b, "%s/b", rw.mnt);
 
 	ASSERT_EQ(0, rwl_write_text(a, "new"));
+	ASSERT_EQ(0, stat(pf("%s/a", rw.upper), &ua));
 	for (pass = 0; pass < 2; pass++) {
 		EXPECT_STREQ("new", rwl_cat(rw.mnt, "a"));
 		EXPECT_STREQ("old", rwl_cat(rw.mnt, "b"));
 		ASSERT_EQ(0, stat(a, &ma));
 		ASSERT_EQ(0, stat(b, &mb));
-		EXPECT_EQ(la.st_ino, ma.st_ino);
+		/* The copy is a file of its own; b is still the lower's. */
+		EXPECT_EQ(ua.st_ino, ma.st_ino);
+		EXPECT_EQ(ua.st_dev, ma.st_dev);
+		EXPECT_EQ(1, ma.st_nlink);
 		EXPECT_EQ(la.st_ino, mb.st_ino);
-		EXPECT_EQ(la.st_dev, ma.st_dev);
+		EXPECT_EQ(la.st_dev, mb.st_dev);
 		ASSERT_EQ(0, rwl_write_text("/proc/sys/vm/drop_caches", "2"));
 	}
 	EXPECT_STREQ("old", rwl_cat(rw.lower, "a"));

@@ -427,6 +427,28 @@ static void expect_clean_listing(struct __test_metadata *_metadata,
 	rwl_dents_free(&d);
 }
 
+/*
+ * A merged directory being removed is first moved into the work
+ * directory with its whiteouts (dir.c); a crash can leave it there.  The
+ * next mount empties it instead of refusing the work directory.
+ */
+TEST_F(wh, mount_clears_removed_dir_in_work)
+{
+	const char *w = self->rw.work;
+
+	ASSERT_EQ(0, rwl_umount(&self->env, self->rw.mnt));
+	ASSERT_EQ(0, rwl_mk(w, "#1f", 'd', NULL));
+	ASSERT_EQ(0, make_whiteout(pf("%s/#1f/a", w)));
+	ASSERT_EQ(0, make_whiteout(pf("%s/#1f/b", w)));
+	ASSERT_EQ(0, rwl_mk(w, "#1f/c", 'f', "c"));
+	ASSERT_EQ(0, rwl_mk(w, "#20", 'f', "half a copy"));
+	ASSERT_EQ(0, mount_union(self));
+	EXPECT_EQ(0, work_leftovers(w));
+	EXPECT_STREQ(ROOT_NAMES, names(self->rw.mnt));
+	ASSERT_EQ(0, rwl_mk(self->rw.mnt, "m/new", 'f', "new"));
+	EXPECT_STREQ("new", rwl_cat(self->rw.upper, "m/new"));
+}
+
 TEST_F(wh, readdir_hides_whiteouts)
 {
 	const char *m = self->rw.mnt;

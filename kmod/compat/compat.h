@@ -201,6 +201,13 @@ static inline ssize_t rwl_real_splice_read(struct file *realfile, loff_t *ppos,
 }
 #endif
 
+#ifdef COMPAT_HAS_D_PARENT_INO
+/* 6.9 renamed parent_ino() and moved it out of line. */
+#define rwl_parent_ino(dentry)	d_parent_ino(dentry)
+#else
+#define rwl_parent_ino(dentry)	parent_ino(dentry)
+#endif
+
 #ifdef COMPAT_ITER_WRITE_FREEZES
 static inline ssize_t rwl_real_write(struct file *realfile,
 				     struct iov_iter *iter, loff_t *ppos,
