@@ -83,12 +83,8 @@ void rwl_work_remove(struct super_block *sb, struct dentry *temp)
 	struct inode *wdir = d_inode(RWL_FS(sb)->workdir);
 
 	inode_lock_nested(wdir, I_MUTEX_PARENT);
-	if (temp->d_parent == RWL_FS(sb)->workdir && d_is_positive(temp)) {
-		if (d_is_dir(temp))
-			rwl_do_rmdir(sb, wdir, temp);
-		else
-			rwl_do_unlink(sb, wdir, temp);
-	}
+	if (temp->d_parent == RWL_FS(sb)->workdir && d_is_positive(temp))
+		rwl_do_remove(sb, wdir, temp);
 	inode_unlock(wdir);
 	dput(temp);
 }
@@ -113,7 +109,7 @@ static ssize_t rwl_copy_range(struct file *in, struct file *out, loff_t pos,
 		if (ret == -EXDEV || ret == -EOPNOTSUPP || ret == -EINVAL) {
 			ipos = pos;
 			opos = pos;
-			ret = do_splice_direct(in, &ipos, out, &opos, len, 0);
+			ret = rwl_splice_direct(in, &ipos, out, &opos, len);
 		}
 		if (ret < 0)
 			return ret;
@@ -230,8 +226,9 @@ static int rwl_set_attrs(struct super_block *sb, struct dentry *temp,
 
 /*
  * The data of a fresh copy in the work directory.  Called without the
- * upper's freeze protection: clone, copy_file_range, splice and truncate
- * take it themselves, and taking it twice deadlocks against a freeze
+ * upper's freeze protection: clone, copy_file_range, splice (compat:
+ * before 6.7, rwl_splice_direct()) and truncate take it themselves, and
+ * taking it twice deadlocks against a freeze
  * that starts in between.  The copy is open for write meanwhile, so the
  * upper cannot turn read-only under it.
  */
@@ -535,7 +532,6 @@ static int rwl_remove_entry(void *arg, const char *name, int len,
 			    unsigned int type)
 {
 	struct rwl_dir_cleaner *c = arg;
-	struct dentry *victim;
 	int err;
 
 	if (len <= 2 && name[0] == '.' && (len == 1 || name[1] == '.'))
@@ -545,20 +541,7 @@ static int rwl_remove_entry(void *arg, const char *name, int len,
 		if (err)
 			return err;
 	}
-	inode_lock_nested(d_inode(c->dir), I_MUTEX_PARENT);
-	victim = lookup_one_len(name, c->dir, len);
-	err = PTR_ERR(victim);
-	if (IS_ERR(victim))
-		goto out_unlock;
-	err = 0;
-	if (d_is_dir(victim))
-		err = rwl_do_rmdir(c->sb, d_inode(c->dir), victim);
-	else if (d_is_positive(victim))
-		err = rwl_do_unlink(c->sb, d_inode(c->dir), victim);
-	dput(victim);
-out_unlock:
-	inode_unlock(d_inode(c->dir));
-	return err;
+	return rwl_remove_name(c->sb, c->dir, name, len, NULL);
 }
 
 static int rwl_clear_dir_level(struct super_block *sb, const struct path *dir,

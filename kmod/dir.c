@@ -20,12 +20,15 @@ int rwl_may_write(const struct dentry *dentry)
 
 /*
  * New objects belong to the caller: the mounter's credentials with the
- * caller's fsuid and fsgid, and the security label the caller's own
- * create of @dentry would give (security_dentry_create_files_as).
+ * caller's fsuid and fsgid (the group of a set-group-ID parent, as
+ * inode_init_owner() gives it, also where the object is made in the work
+ * directory), and the security label the caller's own create of @dentry
+ * would give (security_dentry_create_files_as).
  */
 static const struct cred *rwl_override_creator(struct dentry *dentry,
 					       umode_t mode, struct cred **newp)
 {
+	struct inode *dir = d_inode(dentry->d_parent);
 	const struct cred *caller;
 	struct cred *cred;
 	int err;
@@ -36,7 +39,7 @@ static const struct cred *rwl_override_creator(struct dentry *dentry,
 	if (!cred)
 		return ERR_PTR(-ENOMEM);
 	cred->fsuid = caller->fsuid;
-	cred->fsgid = caller->fsgid;
+	cred->fsgid = dir->i_mode & S_ISGID ? dir->i_gid : caller->fsgid;
 	err = security_dentry_create_files_as(dentry, mode, &dentry->d_name,
 					      caller, cred);
 	if (err) {
@@ -81,6 +84,8 @@ struct rwl_new_object {
 	dev_t rdev;
 	const char *link;		/* symlink target */
 	struct dentry *hardlink;	/* upper dentry to link to */
+	/* Inherited from the parent, for an object made in the work dir: */
+	struct posix_acl *acl, *default_acl;
 };
 
 static int rwl_make_upper(struct super_block *sb, struct dentry *udir,
@@ -173,6 +178,29 @@ static void rwl_work_discard(struct super_block *sb, struct dentry *old)
 	rwl_work_remove(sb, old);
 }
 
+/*
+ * What the object would have got from its real parent, had it been made
+ * there: the mode and ACLs of rwl_inherit(), not the work directory's.
+ */
+static int rwl_work_object_inherit(struct super_block *sb, struct dentry *temp,
+				   const struct rwl_new_object *obj)
+{
+	struct iattr attr = { .ia_valid = ATTR_MODE, .ia_mode = obj->mode };
+	int err;
+
+	if (obj->hardlink || S_ISLNK(obj->mode))
+		return 0;
+	inode_lock(d_inode(temp));
+	err = rwl_do_setattr(sb, temp, &attr);
+	inode_unlock(d_inode(temp));
+	if (!err && obj->acl)
+		err = rwl_set_real_acl(sb, temp, ACL_TYPE_ACCESS, obj->acl);
+	if (!err && obj->default_acl)
+		err = rwl_set_real_acl(sb, temp, ACL_TYPE_DEFAULT,
+				       obj->default_acl);
+	return err;
+}
+
 /* The new object, made in the work directory (opaque if a directory). */
 static struct dentry *rwl_work_object(struct super_block *sb,
 				      const struct rwl_new_object *obj)
@@ -190,6 +218,8 @@ static struct dentry *rwl_work_object(struct super_block *sb,
 	if (!err && d_really_is_negative(temp))
 		err = -EIO;
 	inode_unlock(d_inode(wdir));
+	if (!err)
+		err = rwl_work_object_inherit(sb, temp, obj);
 	if (err) {
 		rwl_work_remove(sb, temp);
 		return ERR_PTR(err);
@@ -268,10 +298,73 @@ static int rwl_room_for_parents(struct dentry *dentry, u64 inodes)
 	return parents ? rwl_rule_room(rule, 0, parents + inodes) : 0;
 }
 
+/*
+ * Put a whiteout made in the work directory in place of @name in @udir,
+ * whose upper entry must still be @real, in one exchange; what was there
+ * is discarded.
+ */
+static int rwl_whiteout_over(struct super_block *sb, struct dentry *udir,
+			     const struct qstr *name, struct inode *real)
+{
+	struct dentry *wh, *old;
+
+	wh = rwl_work_create(sb, S_IFCHR | WHITEOUT_MODE, WHITEOUT_DEV, NULL);
+	if (IS_ERR(wh))
+		return PTR_ERR(wh);
+	old = rwl_exchange(sb, wh, udir, name, real);
+	if (IS_ERR(old)) {
+		rwl_work_remove(sb, wh);
+		return PTR_ERR(old);
+	}
+	dput(wh);
+	rwl_work_discard(sb, old);
+	return 0;
+}
+
+/*
+ * Take back a create whose union inode could not be made: the new upper
+ * object goes, and the whiteout it replaced comes back.
+ */
+static void rwl_create_undo(struct super_block *sb, struct dentry *udir,
+			    const struct qstr *name, struct dentry *upper,
+			    bool whiteout)
+{
+	int err;
+
+	if (whiteout) {
+		err = rwl_whiteout_over(sb, udir, name, d_inode(upper));
+	} else {
+		inode_lock_nested(d_inode(udir), I_MUTEX_PARENT);
+		err = -ESTALE;
+		if (upper->d_parent == udir && d_is_positive(upper))
+			err = rwl_do_remove(sb, d_inode(udir), upper);
+		inode_unlock(d_inode(udir));
+	}
+	if (err)
+		pr_warn_ratelimited("failed create of %pd2 left in the upper (%pe)\n",
+				    upper, ERR_PTR(err));
+}
+
+/*
+ * An object made in the work directory gets from the union parent @dir
+ * what the upper filesystem would give it in the real parent: its
+ * default ACL (or the umask) and a set-group-ID parent's bit for a
+ * directory.  The group comes with the creator's credentials.
+ */
+static int rwl_inherit(struct inode *dir, struct rwl_new_object *obj)
+{
+	if (obj->hardlink)
+		return 0;
+	if (S_ISDIR(obj->mode) && (dir->i_mode & S_ISGID))
+		obj->mode |= S_ISGID;
+	return posix_acl_create(dir, &obj->mode, &obj->default_acl, &obj->acl);
+}
+
 static int rwl_create_object(struct dentry *dentry,
-			     const struct rwl_new_object *obj,
+			     const struct rwl_new_object *new,
 			     struct inode *link_inode)
 {
+	struct rwl_new_object object = *new, *obj = &object;
 	struct super_block *sb = dentry->d_sb;
 	struct rwl_rule *rule = rwl_rule_of(dentry);
 	struct dentry *parent = dentry->d_parent, *udir, *upper;
@@ -308,10 +401,16 @@ static int rwl_create_object(struct dentry *dentry,
 	err = rwl_charge(rule, 0, inodes);
 	if (err)
 		goto out_revert;
-	if (whiteout)
+	if (whiteout) {
+		err = rwl_inherit(d_inode(parent), obj);
+		if (err) {
+			rwl_uncharge(rule, 0, inodes);
+			goto out_revert;
+		}
 		upper = rwl_create_over_whiteout(sb, udir, &dentry->d_name, obj);
-	else
+	} else {
 		upper = rwl_create_in_place(sb, udir, &dentry->d_name, obj);
+	}
 	err = PTR_ERR(upper);
 	if (IS_ERR(upper)) {
 		rwl_uncharge(rule, 0, inodes);
@@ -324,8 +423,12 @@ static int rwl_create_object(struct dentry *dentry,
 	} else {
 		inode = rwl_get_inode(sb, upper, NULL, NULL);
 		err = PTR_ERR(inode);
-		if (IS_ERR(inode))
+		if (IS_ERR(inode)) {
+			rwl_create_undo(sb, udir, &dentry->d_name, upper,
+					whiteout);
+			rwl_uncharge(rule, 0, inodes);
 			goto out_dput;
+		}
 		rwl_inode_charge_to(inode, rule);
 		rwl_inode_set_in_rule(inode, dentry);
 	}
@@ -337,6 +440,8 @@ out_dput:
 out_revert:
 	revert_creds(old_cred);
 	put_cred(cred);
+	posix_acl_release(obj->acl);
+	posix_acl_release(obj->default_acl);
 	rwl_copyattr(d_inode(parent));
 out_drop_write:
 	mnt_drop_write(RWL_FS(sb)->upper.mnt);
@@ -416,10 +521,7 @@ static int rwl_remove_upper(struct dentry *dentry, struct dentry *udir,
 		err = -ESTALE;
 		if (d_inode(upper) != rwl_inode_real(d_inode(dentry)))
 			goto out_dput;
-		if (d_is_dir(upper))
-			err = rwl_do_rmdir(sb, d_inode(udir), upper);
-		else
-			err = rwl_do_unlink(sb, d_inode(udir), upper);
+		err = rwl_do_remove(sb, d_inode(udir), upper);
 	} else if (whiteout) {
 		err = rwl_make_whiteout(sb, udir, &dentry->d_name,
 					rwl_rule_of(dentry));
@@ -439,22 +541,13 @@ out_unlock:
 static int rwl_replace_with_whiteout(struct dentry *dentry,
 				     struct dentry *udir)
 {
-	struct super_block *sb = dentry->d_sb;
-	struct dentry *wh, *old;
+	int err;
 
-	wh = rwl_work_create(sb, S_IFCHR | WHITEOUT_MODE, WHITEOUT_DEV, NULL);
-	if (IS_ERR(wh))
-		return PTR_ERR(wh);
-	old = rwl_exchange(sb, wh, udir, &dentry->d_name,
-			   rwl_inode_real(d_inode(dentry)));
-	if (IS_ERR(old)) {
-		rwl_work_remove(sb, wh);
-		return PTR_ERR(old);
-	}
-	dput(wh);
-	rwl_work_discard(sb, old);
-	rwl_count_whiteout(rwl_rule_of(dentry));
-	return 0;
+	err = rwl_whiteout_over(dentry->d_sb, udir, &dentry->d_name,
+				rwl_inode_real(d_inode(dentry)));
+	if (!err)
+		rwl_count_whiteout(rwl_rule_of(dentry));
+	return err;
 }
 
 static int rwl_remove(struct dentry *dentry, bool is_dir)
@@ -547,7 +640,7 @@ static int rwl_do_rename_locked(struct super_block *sb, struct rwl_rename *r,
 	struct rwl_rule *rule = rwl_rule_of(r->new);	/* also old's */
 	unsigned int flags = 0;
 	struct dentry *uold, *unew;
-	bool whiteout_gone;
+	bool whiteout_gone, marked = false;
 	int err;
 
 	uold = rwl_lookup_upper(r->olddir, &r->old->d_name);
@@ -568,7 +661,10 @@ static int rwl_do_rename_locked(struct super_block *sb, struct rwl_rename *r,
 		goto out_new;
 	/* A lower directory of the new name must not show through it. */
 	if (r->opaque) {
-		err = rwl_set_opaque(sb, uold);
+		struct path opath = { .mnt = RWL_FS(sb)->upper.mnt, .dentry = uold };
+
+		marked = !rwl_is_opaque(&opath);
+		err = marked ? rwl_set_opaque(sb, uold) : 0;
 		if (err)
 			goto out_new;
 	}
@@ -584,8 +680,12 @@ static int rwl_do_rename_locked(struct super_block *sb, struct rwl_rename *r,
 		flags = RENAME_WHITEOUT;
 	err = rwl_do_rename(sb, d_inode(r->olddir), uold, d_inode(r->newdir),
 			    unew, flags);
-	if (err)
+	if (err) {
+		/* Not moved: at its old name it merges with lowers again. */
+		if (marked)
+			rwl_do_removexattr(sb, uold, RWL_XATTR_OPAQUE);
 		goto out_new;
+	}
 	if (flags == RENAME_WHITEOUT)
 		rwl_count_whiteout(rule);
 	/* Exchanged, the whiteout went to the old name: kept if wanted. */

@@ -393,6 +393,27 @@ static u64 rwl_dir_inode_ino(struct inode *inode)
 		      atomic64_inc_return(&ofs->pseudo_ino);
 }
 
+/*
+ * An rwlayer may be a layer of another rwlayer (or of overlayfs): the
+ * union inode's locks are then taken while those of the union below are
+ * held, which lockdep would take for recursion within one class.  Each
+ * stacking depth gets classes of its own.
+ */
+static void rwl_lockdep_classes(struct inode *inode)
+{
+#ifdef CONFIG_LOCKDEP
+	static struct lock_class_key dir_rwsem[FILESYSTEM_MAX_STACK_DEPTH];
+	static struct lock_class_key rwsem[FILESYSTEM_MAX_STACK_DEPTH];
+	static struct lock_class_key copy_up[FILESYSTEM_MAX_STACK_DEPTH];
+	int depth = clamp(inode->i_sb->s_stack_depth - 1, 0,
+			  FILESYSTEM_MAX_STACK_DEPTH - 1);
+
+	lockdep_set_class(&inode->i_rwsem, S_ISDIR(inode->i_mode) ?
+			  &dir_rwsem[depth] : &rwsem[depth]);
+	lockdep_set_class(&RWL_I(inode)->lock, &copy_up[depth]);
+#endif
+}
+
 static void rwl_inode_init(struct inode *inode, const struct rwl_path *lower,
 			   const struct rwl_origin *origin)
 {
@@ -423,6 +444,7 @@ static void rwl_inode_init(struct inode *inode, const struct rwl_path *lower,
 		inode->i_ino = rwl_dir_inode_ino(inode);
 	inode->i_mode = mode;
 	inode->i_flags |= S_NOCMTIME;
+	rwl_lockdep_classes(inode);
 #ifdef CONFIG_FS_POSIX_ACL
 	/* The real inode caches its ACLs; a second cache would go stale. */
 	inode->i_acl = ACL_DONT_CACHE;

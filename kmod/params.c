@@ -197,7 +197,7 @@ static int rwl_set_dir(struct fs_context *fc, struct fs_parameter *param,
  */
 const char *rwl_rule_path_problem(const char *path)
 {
-	const char *c = path, *end;
+	const char *c = path, *name;
 	size_t len;
 
 	if (*path != '/')
@@ -206,19 +206,15 @@ const char *rwl_rule_path_problem(const char *path)
 		return "the path is too long";
 	if (!strcmp(path, "/"))
 		return NULL;
-	while (*c == '/') {
-		c++;
-		end = strchrnul(c, '/');
-		len = end - c;
-		if (!len)
-			return "empty path component (// or a trailing /)";
-		if ((len == 1 && c[0] == '.') ||
-		    (len == 2 && c[0] == '.' && c[1] == '.'))
+	while ((len = rwl_path_next(&c, &name))) {
+		if ((len == 1 && name[0] == '.') ||
+		    (len == 2 && name[0] == '.' && name[1] == '.'))
 			return ". and .. are not allowed in a rule path";
 		if (len > NAME_MAX)
 			return "a path component is longer than NAME_MAX (255)";
-		c = end;
 	}
+	if (*c)
+		return "empty path component (// or a trailing /)";
 	return NULL;
 }
 

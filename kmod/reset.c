@@ -24,36 +24,17 @@ struct rwl_tree_cleaner {
 	struct dentry *busy;		/* a subdirectory still to empty */
 };
 
-static int rwl_remove_name(void *arg, const char *name, int len,
-			   unsigned int type)
+static int rwl_remove_tree_entry(void *arg, const char *name, int len,
+				 unsigned int type)
 {
 	struct rwl_tree_cleaner *c = arg;
-	struct inode *dir = d_inode(c->dir);
-	struct dentry *victim;
 	int err;
 
 	if (len <= 2 && name[0] == '.' && (len == 1 || name[1] == '.'))
 		return 0;
-	inode_lock_nested(dir, I_MUTEX_PARENT);
-	victim = lookup_one_len(name, c->dir, len);
-	err = PTR_ERR(victim);
-	if (IS_ERR(victim))
-		goto out_unlock;
-	err = 0;
-	if (d_is_dir(victim)) {
-		err = rwl_do_rmdir(c->sb, dir, victim);
-		if (err == -ENOTEMPTY) {
-			/* Descend; the caller comes back for this one. */
-			c->busy = dget(victim);
-			err = 1;
-		}
-	} else if (d_is_positive(victim)) {
-		err = rwl_do_unlink(c->sb, dir, victim);
-	}
-	dput(victim);
-out_unlock:
-	inode_unlock(dir);
-	return err;
+	err = rwl_remove_name(c->sb, c->dir, name, len, &c->busy);
+	/* Descend into it; the caller comes back for this one. */
+	return err == -ENOTEMPTY ? 1 : err;
 }
 
 /*
@@ -74,7 +55,7 @@ static int rwl_remove_tree(struct super_block *sb, struct dentry *top)
 		}
 		c.busy = NULL;
 		path.dentry = c.dir;
-		err = rwl_real_dir_names(sb, &path, rwl_remove_name, &c);
+		err = rwl_real_dir_names(sb, &path, rwl_remove_tree_entry, &c);
 		if (err < 0)
 			break;
 		if (c.busy) {
@@ -97,22 +78,20 @@ static int rwl_remove_tree(struct super_block *sb, struct dentry *top)
 static struct dentry *rwl_upper_at(struct super_block *sb, const char *path)
 {
 	struct dentry *dir = dget(RWL_FS(sb)->upper.mnt->mnt_root), *child;
-	const char *c = path, *end;
+	const char *c = path, *name;
+	size_t len;
 
-	while (*c == '/' && c[1]) {
-		c++;
-		end = strchrnul(c, '/');
-		child = rwl_do_lookup(c, dir, end - c);
+	while ((len = rwl_path_next(&c, &name))) {
+		child = rwl_do_lookup(name, dir, len);
 		dput(dir);
 		if (IS_ERR(child))
 			return child;
 		/* Nothing of the rule's in the upper under a non-directory. */
-		if (d_is_negative(child) || (*end && !d_can_lookup(child))) {
+		if (d_is_negative(child) || (*c && !d_can_lookup(child))) {
 			dput(child);
 			return NULL;
 		}
 		dir = child;
-		c = end;
 	}
 	return dir;
 }
@@ -133,10 +112,8 @@ static int rwl_reset_upper(struct super_block *sb, struct rwl_rule *rule,
 		inode_lock_nested(d_inode(parent), I_MUTEX_PARENT);
 		if (upper->d_parent != parent || d_unhashed(upper))
 			err = -ENOENT;
-		else if (d_is_dir(upper))
-			err = rwl_do_rmdir(sb, d_inode(parent), upper);
 		else
-			err = rwl_do_unlink(sb, d_inode(parent), upper);
+			err = rwl_do_remove(sb, d_inode(parent), upper);
 		inode_unlock(d_inode(parent));
 		dput(parent);
 		return err;

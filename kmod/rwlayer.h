@@ -336,6 +336,25 @@ int rwl_parse_param(struct fs_context *fc, struct fs_parameter *param);
 void rwl_fs_context_release(struct rwl_fs_context *ctx);
 const char *rwl_rule_path_problem(const char *path);
 
+/*
+ * The components of an absolute rule path, one per call: the length of
+ * the next one (*@name is its start), or 0 if none is left or the next
+ * is empty ("//" or a trailing "/": *@pos is then still at its '/').
+ */
+static inline size_t rwl_path_next(const char **pos, const char **name)
+{
+	const char *c = *pos, *end;
+
+	if (c[0] != '/' || !c[1])
+		return 0;
+	end = strchrnul(c + 1, '/');
+	if (end == c + 1)
+		return 0;
+	*name = c + 1;
+	*pos = end;
+	return end - *name;
+}
+
 /* super.c */
 extern struct file_system_type rwl_fs_type;
 void rwl_show_rules(struct seq_file *m, struct rwl_fs *ofs);
@@ -354,8 +373,6 @@ void rwl_event_path(const struct dentry *dentry, int event, int err);
 int rwl_rules_build(struct fs_context *fc, struct rwl_fs *ofs);
 void rwl_rules_free(struct rwl_fs *ofs);
 int rwl_rules_prepare(struct super_block *sb);
-int rwl_prepare_empty(struct super_block *sb, struct rwl_rule *rule,
-		      const char *path, struct netlink_ext_ack *extack);
 void rwl_place(const struct dentry *dentry, struct rwl_place *place);
 struct rwl_rule *rwl_rule_of(const struct dentry *dentry);
 void rwl_entry_set_place(struct dentry *dentry, struct rwl_entry *entry,
@@ -462,6 +479,10 @@ bool rwl_is_private_xattr(const char *name);
 int rwl_copy_xattrs(struct super_block *sb, const struct path *from,
 		    struct dentry *to);
 
+/* empty.c */
+int rwl_prepare_empty(struct super_block *sb, struct rwl_rule *rule,
+		      const char *path, struct netlink_ext_ack *extack);
+
 /* util.c */
 const struct cred *rwl_override_creds(struct super_block *sb);
 struct rwl_entry *rwl_entry_alloc(unsigned int num);
@@ -473,6 +494,8 @@ void rwl_destroy_inode(struct inode *inode);
 void rwl_free_inode(struct inode *inode);
 void rwl_set_upper(struct inode *inode, struct dentry *upper);
 struct dentry *rwl_lookup_upper(struct dentry *udir, const struct qstr *name);
+int rwl_remove_name(struct super_block *sb, struct dentry *dir,
+		    const char *name, int len, struct dentry **busy);
 int rwl_meta_write_begin(struct dentry *dentry);
 void rwl_meta_write_end(struct dentry *dentry);
 
@@ -603,6 +626,14 @@ static inline int rwl_do_rmdir(struct super_block *sb, struct inode *dir,
 
 	pr_debug("rmdir(%pd2) = %i\n", dentry, ret);
 	return ret;
+}
+
+/* Remove an upper entry whatever it is (a directory must be empty). */
+static inline int rwl_do_remove(struct super_block *sb, struct inode *dir,
+				struct dentry *dentry)
+{
+	return d_is_dir(dentry) ? rwl_do_rmdir(sb, dir, dentry) :
+				  rwl_do_unlink(sb, dir, dentry);
 }
 
 static inline int rwl_do_rename(struct super_block *sb, struct inode *olddir,

@@ -117,6 +117,31 @@ struct dentry *rwl_lookup_upper(struct dentry *udir, const struct qstr *name)
 }
 
 /*
+ * Look @name up in the upper directory @dir and remove it, whatever it
+ * is.  A directory that is not empty stays (-ENOTEMPTY); with @busy the
+ * caller gets a reference to it, to empty it first.
+ */
+int rwl_remove_name(struct super_block *sb, struct dentry *dir,
+		    const char *name, int len, struct dentry **busy)
+{
+	struct dentry *victim;
+	int err;
+
+	inode_lock_nested(d_inode(dir), I_MUTEX_PARENT);
+	victim = lookup_one_len(name, dir, len);
+	err = PTR_ERR(victim);
+	if (IS_ERR(victim))
+		goto out_unlock;
+	err = d_is_positive(victim) ? rwl_do_remove(sb, d_inode(dir), victim) : 0;
+	if (err == -ENOTEMPTY && busy)
+		*busy = dget(victim);
+	dput(victim);
+out_unlock:
+	inode_unlock(d_inode(dir));
+	return err;
+}
+
+/*
  * Before a change of a file's attributes or xattrs: is the name writable,
  * is its upper copy there, may the upper be written.
  */

@@ -614,6 +614,105 @@ TEST_F(adv, setid_fallocate_keep_size)
 		    "setid/fallocate", true);
 }
 
+/* ---- what a new object inherits from its parent ------------------------ */
+
+/*
+ * A default ACL with a named user, so that new objects get an access ACL
+ * too: u::rwx u:1000:rwx g::r-x m::rwx o::--- (the xattr format).
+ */
+static int set_default_acl(const char *dir)
+{
+	struct {
+		uint32_t version;
+		struct { uint16_t tag, perm; uint32_t id; } e[5];
+	} __attribute__((packed)) acl = { 2, {
+		{ 0x01, 7, ~0u }, { 0x02, 7, 1000 }, { 0x04, 5, ~0u },
+		{ 0x10, 7, ~0u }, { 0x20, 0, ~0u },
+	} };
+
+	return setxattr(dir, ACL_DEFAULT, &acl, sizeof(acl), 0) ? -errno : 0;
+}
+
+/* Made by the user: in place, and where a lower name was deleted. */
+static int step_inherit(const struct adv_step *s)
+{
+	const char *d = s->path;
+	int fd;
+
+	umask(022);
+	fd = open(rwl_at(d, "new"), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+	if (fd < 0)
+		return errno;
+	close(fd);
+	if (unlink(rwl_at(d, "f")) || rmdir(rwl_at(d, "sub")))
+		return errno;
+	fd = open(rwl_at(d, "f"), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+	if (fd < 0)
+		return errno;
+	close(fd);
+	return mkdir(rwl_at(d, "sub"), 0755) || mkdir(rwl_at(d, "newdir"), 0755) ?
+	       errno : 0;
+}
+
+/* Mode, group and ACLs of @name, as one comparable line. */
+static const char *inherited(const char *dir, const char *name, char *buf,
+			     size_t size)
+{
+	char acl[256], def[256];
+	struct stat st;
+	ssize_t a, d;
+
+	if (lstat(rwl_at(dir, name), &st))
+		return strerror(errno);
+	a = getxattr(rwl_at(dir, name), ACL_ACCESS, acl, sizeof(acl));
+	d = getxattr(rwl_at(dir, name), ACL_DEFAULT, def, sizeof(def));
+	snprintf(buf, size, "%s: mode %o gid %u access ACL %zd (%08x) default ACL %zd",
+		 name, st.st_mode, st.st_gid, a,
+		 a > 12 ? *(uint32_t *)(acl + 12) : 0, d);
+	return buf;
+}
+
+/*
+ * Issue 11 review: a user creates files and directories in a
+ * set-group-ID directory with a default ACL, once where the name is new
+ * and once where a deleted lower name left a whiteout (the object is
+ * then made in the work directory).  Each gets the bare filesystem's
+ * mode, group and ACLs.
+ */
+TEST_F(adv, create_inherits_from_parent)
+{
+	static const char *const names[] = { "new", "f", "sub", "newdir" };
+	struct adv_step step = { .fn = step_inherit };
+	char want[256], got[256];
+	const char *dirs[] = { self->ref, self->lower };
+	size_t i;
+	int err;
+
+	for (i = 0; i < 2; i++) {
+		ASSERT_EQ(0, rwl_mk(dirs[i], "inh", 'd', NULL));
+		ASSERT_EQ(0, rwl_mk(dirs[i], "inh/f", 'f', "f"));
+		ASSERT_EQ(0, rwl_mk(dirs[i], "inh/sub", 'd', NULL));
+	}
+	dirs[1] = self->mnt;
+	for (i = 0; i < 2; i++) {
+		ASSERT_EQ(0, chown(rwl_at(dirs[i], "inh"), 0, 1234));
+		ASSERT_EQ(0, chmod(rwl_at(dirs[i], "inh"), 02777));
+		ASSERT_EQ(0, chmod(rwl_at(dirs[i], "inh/sub"), 0777));
+		err = set_default_acl(rwl_at(dirs[i], "inh"));
+		if (err == -EOPNOTSUPP)
+			SKIP(return, "no POSIX ACLs here");
+		ASSERT_EQ(0, err);
+		step.path = rwl_at(dirs[i], "inh");
+		ASSERT_EQ(0, adv_as_user(&step, false)) TH_LOG("on %s", dirs[i]);
+	}
+	ASSERT_EQ(0, drop_caches());
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		inherited(rwl_at(self->ref, "inh"), names[i], want, sizeof(want));
+		inherited(rwl_at(self->mnt, "inh"), names[i], got, sizeof(got));
+		EXPECT_STREQ(want, got);
+	}
+}
+
 /* ---- hard links and the inode cache ------------------------------------ */
 
 static void write_at(struct __test_metadata *_metadata, const char *path,

@@ -255,29 +255,16 @@ static const struct rwl_obj *find_mount(const struct rwl_obj *objs, int n,
  */
 static int mount_id_of(struct rwl_nl *nl, const char *mnt, uint32_t *id)
 {
-	struct rwl_obj *objs;
 	struct stat st;
-	int n, i, err = -ENOENT;
+	int err;
 
 	if (stat(mnt, &st))
 		return -errno;
-	objs = calloc(MAX_OBJS, sizeof(*objs));
-	if (!objs)
-		return -ENOMEM;
-	n = dump_mounts(nl, objs, MAX_OBJS);
-	for (i = 0; i < n && i < MAX_OBJS; i++) {
-		if (makedev(objs[i].dev_major, objs[i].dev_minor) == st.st_dev) {
-			*id = objs[i].mount_id;
-			err = 0;
-		}
-	}
-	free(objs);
-	if (n < 0) {
-		rwl_log("GET_MOUNT dump: %s (%s)", strerror(-n), nl->ext_msg);
-		return n;
-	}
-	if (err)
+	err = rwl_nl_mount_id(nl, st.st_dev, id);
+	if (err == -ENOENT)
 		rwl_log("no mount in the GET_MOUNT dump has st_dev of %s", mnt);
+	else if (err)
+		rwl_log("GET_MOUNT dump: %s (%s)", strerror(-err), nl->ext_msg);
 	return err;
 }
 

@@ -27,8 +27,10 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 #include <linux/genetlink.h>
 #include <linux/netlink.h>
@@ -598,6 +600,35 @@ static inline void rwl_nl_close(struct rwl_nl *nl)
 	if (nl->fd >= 0)
 		close(nl->fd);
 	nl->fd = -1;
+}
+
+/*
+ * The id of the rwlayer mount whose device is @dev (the st_dev of its
+ * directories), found as the tools find it: the GET_MOUNT dump entry
+ * with that DEV_MAJOR:DEV_MINOR.  0, -ENOENT (no such mount) or -errno.
+ */
+static inline int rwl_nl_mount_id(struct rwl_nl *nl, dev_t dev, uint32_t *id)
+{
+	enum { max = 128 };	/* more than the mounts of any test */
+	struct rwl_obj *objs = calloc(max, sizeof(*objs));
+	struct rwl_msg m;
+	int n, i, err = -ENOENT;
+
+	if (!objs)
+		return -ENOMEM;
+	rwl_msg_init(&m, nl->family, NLM_F_DUMP, RWLAYER_CMD_GET_MOUNT,
+		     RWLAYER_GENL_VERSION);
+	n = rwl_nl_talk(nl, &m, objs, max);
+	if (n < 0)
+		err = n;
+	for (i = 0; i < n && i < max; i++) {
+		if (makedev(objs[i].dev_major, objs[i].dev_minor) == dev) {
+			*id = objs[i].mount_id;
+			err = 0;
+		}
+	}
+	free(objs);
+	return err;
 }
 
 /* Join the "events" multicast group; 0 or -errno (EPERM without privilege). */

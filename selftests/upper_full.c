@@ -7,6 +7,7 @@
  * after the step, after drop_caches and after a remount.
  */
 #include "rwl_rw.h"
+#include "rwl_tree.h"
 
 FIXTURE(full) {
 	struct rwl_env env;
@@ -202,6 +203,68 @@ TEST_F(full, rename_dir_over_whiteout)
 			EXPECT_EQ(ENOENT, rwl_exists(mnt_at(self, "n")));
 		});
 	}
+}
+
+/*
+ * Copy-up with no inode left: the copy cannot even start.  Neither the
+ * file nor the directory a create needs is half there afterwards.
+ */
+TEST_F(full, copy_up_no_inode)
+{
+	int err;
+
+	ASSERT_EQ(0, fill_inodes(self));
+	EXPECT_EQ(ENOSPC, rwl_try_open(mnt_at(self, "a"), O_WRONLY));
+	EXPECT_EQ(ENOSPC, rwl_try_open(mnt_at(self, "m/new"), O_WRONLY | O_CREAT));
+	EXPECT_EQ(ENOSPC, chmod(mnt_at(self, "d/x"), 0600) ? errno : 0);
+	CHECK_STAYS({
+		EXPECT_STREQ("lower a", content(self, "a", &err));
+		EXPECT_STREQ("lower m/x", content(self, "m/x", &err));
+		EXPECT_EQ(ENOENT, rwl_exists(mnt_at(self, "m/new")));
+		EXPECT_EQ(ENOENT, rwl_exists(rwl_at(self->rw.upper, "a")));
+		EXPECT_EQ(ENOENT, rwl_exists(rwl_at(self->rw.upper, "d/x")));
+		EXPECT_EQ(0, work_leftovers(self->rw.work));
+	});
+}
+
+#define BIG_LINE	"lower big\n"
+#define BIG_LINES	(128 * 1024)	/* 1.25 MiB */
+
+/*
+ * Copy-up with no room for the data (the upper's tmpfs shrunk below the
+ * file): it fails half-way through the copy, and the union goes on
+ * showing the whole lower file; with room again it copies up whole.
+ */
+TEST_F(full, copy_up_no_space_for_data)
+{
+	const char *big = mnt_at(self, "big");
+	struct stat st;
+	int err, fd, i;
+
+	fd = open(rwl_at(self->rw.lower, "big"), O_WRONLY | O_CREAT | O_CLOEXEC,
+		  0644);
+	ASSERT_LE(0, fd);
+	for (i = 0; i < BIG_LINES; i++)
+		ASSERT_EQ(10, write(fd, BIG_LINE, 10));
+	close(fd);
+	ASSERT_EQ(0, mount(NULL, self->rw.rw, NULL, MS_REMOUNT,
+			   "size=256k,nr_inodes=256"));
+	EXPECT_EQ(ENOSPC, rwl_try_open(big, O_WRONLY));
+	CHECK_STAYS({
+		EXPECT_EQ(0, strncmp(content(self, "big", &err), BIG_LINE, 10));
+		EXPECT_EQ(0, stat(big, &st));
+		EXPECT_EQ(10 * BIG_LINES, st.st_size);
+		EXPECT_EQ(ENOENT, rwl_exists(rwl_at(self->rw.upper, "big")));
+		EXPECT_EQ(0, work_leftovers(self->rw.work));
+	});
+	ASSERT_EQ(0, mount(NULL, self->rw.rw, NULL, MS_REMOUNT,
+			   "size=16m,nr_inodes=256"));
+	fd = open(big, O_WRONLY | O_APPEND | O_CLOEXEC);
+	ASSERT_LE(0, fd);
+	EXPECT_EQ(10, write(fd, BIG_LINE, 10));
+	close(fd);
+	ASSERT_EQ(0, stat(rwl_at(self->rw.upper, "big"), &st));
+	EXPECT_EQ(10 * (BIG_LINES + 1), st.st_size);
 }
 
 TEST_HARNESS_MAIN

@@ -6,6 +6,7 @@
  */
 #include <linux/posix_acl.h>
 #include <linux/posix_acl_xattr.h>
+#include <linux/slab.h>
 #include <linux/xattr.h>
 
 #include "../rwlayer.h"
@@ -35,6 +36,14 @@ const struct xattr_handler *rwl_xattr_handlers[] = {
 	&rwl_xattr_handler,
 	NULL
 };
+
+/* An ACL the union worked out, on an upper object, as the mounter. */
+int rwl_set_real_acl(struct super_block *sb, struct dentry *real, int type,
+		     struct posix_acl *acl)
+{
+	return vfs_set_acl(rwl_upper_idmap(sb), real, posix_acl_xattr_name(type),
+			   acl);
+}
 #else
 /*
  * setxattr(system.posix_acl_*) arrives here unchecked (6.1's
@@ -87,6 +96,28 @@ static const struct xattr_handler rwl_acl_default_handler = {
 	.get	= rwl_acl_xattr_get,
 	.set	= rwl_acl_xattr_set,
 };
+
+/* An ACL the union worked out, on an upper object, as the mounter. */
+int rwl_set_real_acl(struct super_block *sb, struct dentry *real, int type,
+		     struct posix_acl *acl)
+{
+	size_t size = posix_acl_xattr_size(acl->a_count);
+	void *value;
+	int err;
+
+	value = kmalloc(size, GFP_KERNEL);
+	if (!value)
+		return -ENOMEM;
+	err = posix_acl_to_xattr(&init_user_ns, acl, value, size);
+	if (err >= 0)
+		err = vfs_setxattr(rwl_upper_idmap(sb), real,
+				   type == ACL_TYPE_ACCESS ?
+				   XATTR_NAME_POSIX_ACL_ACCESS :
+				   XATTR_NAME_POSIX_ACL_DEFAULT,
+				   value, size, 0);
+	kfree(value);
+	return err;
+}
 
 /* Ahead of the catch-all, which would take every name. */
 const struct xattr_handler *rwl_xattr_handlers[] = {

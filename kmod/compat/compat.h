@@ -32,6 +32,8 @@
 struct posix_acl *rwl_get_inode_acl(struct inode *inode, int type, bool rcu);
 struct posix_acl *rwl_get_acl(rwl_idmap_t *idmap, struct dentry *dentry,
 			      int type);
+int rwl_set_real_acl(struct super_block *sb, struct dentry *real, int type,
+		     struct posix_acl *acl);
 
 #ifdef COMPAT_HAS_GET_INODE_ACL
 /*
@@ -229,6 +231,32 @@ static inline ssize_t rwl_real_write(struct file *realfile,
 	file_start_write(realfile);
 	ret = vfs_iter_write(realfile, iter, ppos, flags);
 	file_end_write(realfile);
+	return ret;
+}
+#endif
+
+#ifdef COMPAT_SPLICE_DIRECT_FREEZES
+static inline ssize_t rwl_splice_direct(struct file *in, loff_t *ipos,
+					struct file *out, loff_t *opos,
+					size_t len)
+{
+	return do_splice_direct(in, ipos, out, opos, len, 0);
+}
+#else
+/*
+ * Before 6.7 the caller of do_splice_direct() takes the freeze protection
+ * of the output's filesystem (do_sendfile() did); since then it does
+ * itself.
+ */
+static inline ssize_t rwl_splice_direct(struct file *in, loff_t *ipos,
+					struct file *out, loff_t *opos,
+					size_t len)
+{
+	ssize_t ret;
+
+	file_start_write(out);
+	ret = do_splice_direct(in, ipos, out, opos, len, 0);
+	file_end_write(out);
 	return ret;
 }
 #endif

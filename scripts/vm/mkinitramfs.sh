@@ -9,7 +9,11 @@
 #   /bin/busybox + applet links   the whole userland (busybox-static)
 #   /init                         scripts/vm/init
 #   /rwlayer.ko                   $BUILD/KVER/rwlayer.ko (required)
-#   /modules/overlay.ko, deps     the in-tree overlayfs, decompressed;
+#   /modules/*.ko                 the in-tree overlayfs, ext4 and loop with
+#                                 their dependencies (those not built in),
+#                                 decompressed, from /lib/modules/KVER or,
+#                                 for a debug kernel, scripts/debug-kernel.sh's
+#                                 cache;
 #   /modules/load-order           insmod these in this order
 #   /selftests/                   $BUILD/selftests, if it was built (+ selftests/settings)
 #   /bench/                       $BUILD/bench, if it was built
@@ -26,6 +30,7 @@ set -eu
 vm_dir=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$vm_dir/../.." && pwd)
 BUILD=${BUILD:-$repo/build}
+debug_kernels=${RWLAYER_CACHE:-/var/cache/rwlayer}/debug-kernel
 
 die() {
 	echo "mkinitramfs.sh: $*" >&2
@@ -82,26 +87,56 @@ copy_module() {
 	esac
 }
 
-# overlay.ko plus whatever modules.dep says it needs.  modules.dep lists a
-# module's dependencies so that loading them right to left works, which is
-# what modprobe does; load-order is written in that order.
-add_overlay() {
-	local root=$1 kver=$2 moddir=/lib/modules/$2 line rel deps dep i
+# KVER's modules: Debian's in /lib/modules, a debug kernel's in the cache
+# of scripts/debug-kernel.sh (run.sh boots its image from there too).
+module_dir() {
+	local debug=$debug_kernels/$1/modules/lib/modules/$1
 
-	line=$(grep -E '^kernel/fs/overlayfs/overlay\.ko(\.[a-z]+)?:' "$moddir/modules.dep") ||
-		die "overlay module not in $moddir/modules.dep"
-	rel=${line%%:*}
+	if [ -d "$debug" ]; then
+		echo "$debug"
+	else
+		echo "/lib/modules/$1"
+	fi
+}
+
+# A module plus whatever modules.dep says it needs, each once in
+# load-order.  modules.dep lists a module's dependencies so that loading
+# them right to left works, which is what modprobe does.  A module that
+# is built in (not in modules.dep) is skipped.
+add_module() {
+	local root=$1 moddir=$2 path=$3 line deps rel name i
+
+	line=$(grep -E "^kernel/$path\.ko(\.[a-z]+)?:" "$moddir/modules.dep") || return 0
 	read -r -a deps <<< "${line#*:}"
+	for ((i = ${#deps[@]} - 1; i >= -1; i--)); do
+		if [ "$i" -ge 0 ]; then
+			rel=${deps[i]}
+		else
+			rel=${line%%:*}
+		fi
+		name=$(basename "$rel")
+		name=${name%%.ko*}.ko
+		grep -Fqx "$name" "$root/modules/load-order" && continue
+		copy_module "$moddir/$rel" "$root/modules/$name"
+		echo "$name" >> "$root/modules/load-order"
+	done
+}
+
+# The in-tree overlayfs (the differential tests' control), and ext4 and
+# loop for the tests that need a persistent upper (selftests/freeze.c).
+add_modules() {
+	local root=$1 moddir
+
+	moddir=$(module_dir "$2")
+	grep -qE '^kernel/fs/overlayfs/overlay\.ko(\.[a-z]+)?:' "$moddir/modules.dep" ||
+		die "overlay module not in $moddir/modules.dep"
 	mkdir -p "$root/modules"
 	: > "$root/modules/load-order"
-	for ((i = ${#deps[@]} - 1; i >= 0; i--)); do
-		dep=$(basename "${deps[i]}")
-		dep=${dep%%.ko*}.ko
-		copy_module "$moddir/${deps[i]}" "$root/modules/$dep"
-		echo "$dep" >> "$root/modules/load-order"
-	done
-	copy_module "$moddir/$rel" "$root/modules/overlay.ko"
-	echo overlay.ko >> "$root/modules/load-order"
+	add_module "$root" "$moddir" fs/overlayfs/overlay
+	# ext4 asks the crypto API for crc32c at mount: no modules.dep entry.
+	add_module "$root" "$moddir" crypto/crc32c_generic
+	add_module "$root" "$moddir" fs/ext4/ext4
+	add_module "$root" "$moddir" drivers/block/loop
 }
 
 add_payload() {
@@ -184,13 +219,13 @@ main() {
 	if [ -z "$kver" ] || [ -z "$out" ]; then
 		die "usage: mkinitramfs.sh KVER OUTPUT"
 	fi
-	[ -d "/lib/modules/$kver" ] || die "no /lib/modules/$kver"
+	[ -d "$(module_dir "$kver")" ] || die "no /lib/modules/$kver"
 	root=$(mktemp -d "${TMPDIR:-/tmp}/rwlayer-initramfs.XXXXXX")
 	# root is global: the EXIT trap runs after main's locals are gone.
 	trap 'rm -rf "$root"' EXIT
 	add_skeleton "$root"
 	add_busybox "$root"
-	add_overlay "$root" "$kver"
+	add_modules "$root" "$kver"
 	add_payload "$root" "$kver"
 	add_userspace "$root"
 	mkdir -p "$(dirname "$out")"
