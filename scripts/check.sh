@@ -8,7 +8,17 @@
 #   once         userspace unit tests, fuzz   make -C userspace tests fuzz
 #   per kernel   DKMS add/build/install/remove scripts/dkms.sh test KVER
 #   per kernel   the tests in a QEMU guest    scripts/vm/run.sh KVER test
+#   debug kernel build and the guest tests    (if built) scripts/debug-kernel.sh
 #   once         diskless clients end to end  scripts/e2e/e2e.sh (make e2e)
+#
+# The debug kernel lane (README "Debug kernel lane") runs only when
+# scripts/debug-kernel.sh has built that kernel (make debug-kernel, about
+# 25 minutes); otherwise one line says it was skipped.  make check never
+# builds it.  `check.sh --debug` (make check-debug) runs that lane alone,
+# building the kernel first when it is missing or outdated: the module
+# against it (W=1, sparse), the selftests and the userspace tools, and the
+# same guest tests, whose kernel log must also be free of KASAN, lockdep
+# and sleep-in-atomic reports (scan-console.sh).
 #
 # In the guest every top-level TAP result counts as one check (the
 # kselftest programs' "ok N name", test.sh's own "ok - what"), "# SKIP"
@@ -20,7 +30,8 @@
 # non-zero if anything failed or nothing passed.
 #
 # Environment: RWLAYER_KERNELS="KVER ..." (default: scripts/kernels.sh),
-# RWLAYER_SKIP_DKMS=1, RWLAYER_SKIP_E2E=1, BUILD, and run.sh's
+# RWLAYER_SKIP_DKMS=1, RWLAYER_SKIP_E2E=1, RWLAYER_SKIP_DEBUG=1 (no debug
+# kernel lane in make check), BUILD, and run.sh's
 # RWLAYER_VM_MEM/RWLAYER_VM_TIMEOUT.
 set -eu
 
@@ -159,6 +170,34 @@ vm_tests() {
 	fi
 }
 
+# The debug kernel lane for KVER, the debug kernel: the module built
+# against it and the guest tests on it.  vm_tests' "guest kernel log
+# clean" is where KASAN, lockdep and the rest are caught.
+debug_lane() {
+	local kver=$1
+
+	if ! step "$kver" "build $kver (W=1, sparse)" "build-$kver" \
+		make --no-print-directory modules-all KERNELS="$kver"; then
+		result SKIP "$kver" "tests in a QEMU guest (the module did not build)"
+		return 0
+	fi
+	vm_tests "$kver"
+}
+
+# make check's part of the lane: run it if the debug kernel is built and
+# current, else say in one line that it was skipped and how to build it.
+debug_lane_if_built() {
+	local kver
+
+	[ -z "${RWLAYER_SKIP_DEBUG:-}" ] || return 0
+	if ! kver=$(scripts/debug-kernel.sh kver); then
+		echo "== debug kernel lane skipped: no current debug kernel" \
+			"(make debug-kernel builds it, about 25 minutes; make check-debug runs the lane)"
+		return 0
+	fi
+	debug_lane "$kver"
+}
+
 # The diskless clients end to end (scripts/e2e/e2e.sh, `make e2e`): each of
 # its TAP results counts as one check of the group "e2e".  Its own table
 # of boot times and RPCs is kept in the log.
@@ -245,8 +284,36 @@ main() {
 		fi
 		vm_tests "$k"
 	done
+	debug_lane_if_built
 	e2e_tests
 	summary
 }
 
-main "$@"
+# check.sh --debug (make check-debug): the debug kernel lane alone, with
+# the kernel built first if it is missing or outdated (cached: seconds when
+# it is current), and what the guest gets besides the module.
+main_debug() {
+	local kver
+
+	if [ -z "${RWLAYER_SKIP_DEPS:-}" ]; then
+		# shellcheck source=scripts/deps.sh
+		. scripts/deps.sh
+		deps_debug
+	fi
+	mkdir -p "$logs"
+	step debug "the debug kernel (scripts/debug-kernel.sh; the first build takes about 25 minutes)" \
+		debug-kernel env RWLAYER_SKIP_DEPS=1 scripts/debug-kernel.sh build || true
+	step common "build selftests" selftests make --no-print-directory selftests || true
+	step userspace "build userspace (ASan+UBSan builds for the guest)" userspace-build \
+		make --no-print-directory -C userspace OUTPUT="$BUILD/userspace" all tests || true
+	if kver=$(scripts/debug-kernel.sh kver); then
+		debug_lane "$kver"
+	fi
+	summary
+}
+
+case "${1:-}" in
+"") main ;;
+--debug) main_debug ;;
+*) echo "usage: check.sh [--debug]" >&2; exit 2 ;;
+esac

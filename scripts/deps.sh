@@ -11,6 +11,8 @@
 #   deps_all              everything `make check` needs (what running it does)
 #   deps_demo             what `make demo` needs
 #   deps_e2e              what the end-to-end tests (scripts/e2e/) need
+#   deps_debug            what the debug kernel lane needs (scripts/debug-kernel.sh,
+#                         make check-debug); not part of deps_all
 #   deps_ensure PKG...    install those of PKG that are missing
 #
 # The two target kernels: Debian 12's own 6.1 (linux-image-amd64 from
@@ -44,6 +46,9 @@ deps_demo_pkgs="libmnl-dev libnl-3-dev libnl-route-3-dev pkg-config
 deps_e2e_pkgs="debootstrap nfs-ganesha nfs-ganesha-vfs rpcbind nbd-server
 	pxelinux syslinux-common qemu-system-x86 ipxe-qemu busybox-static
 	e2fsprogs iproute2"
+# The debug kernel lane builds a kernel from Debian's linux-source-6.12
+# (bookworm-security); flex, bison, bc and libelf-dev (objtool) build it.
+deps_debug_pkgs="linux-source-6.12 flex bison bc libelf-dev build-essential"
 
 deps_apt_get() {
 	DEBIAN_FRONTEND=noninteractive apt-get -q -y -o Dpkg::Use-Pty=0 "$@"
@@ -179,6 +184,15 @@ deps_e2e() {
 	deps_ensure "${missing[@]}"
 	deps_e2e_quiet_services
 	deps_log "all end-to-end test dependencies installed"
+}
+
+# The debug kernel lane: the kernel's source and its build tools, and
+# what the guests need (QEMU, busybox, the selftests' headers...), but not
+# Debian's two kernels.  Only scripts/debug-kernel.sh and check-debug call
+# it: make check never builds that kernel, so deps_all leaves it out.
+deps_debug() {
+	# shellcheck disable=SC2086 # word lists
+	deps_ensure $deps_base_pkgs $deps_debug_pkgs
 }
 
 # Executed rather than sourced: install everything.

@@ -5,35 +5,59 @@
 #
 # Boot Debian kernel KVER under QEMU TCG (KVM does not work on our hosts)
 # with a busybox initramfs and run scripts/vm/guest/MODE.sh as the guest's
-# only job.  The one VM runner for the tests and the benchmark.
+# only job.  The one VM runner for the tests and the benchmark.  KVER may
+# also be the debug kernel that scripts/debug-kernel.sh built (e.g.
+# 6.12.118-rwldebug): its image and modules come from that cache, and its
+# command line turns on what it was built for (kernel_cmdline).
 #
 # OUTDIR gets initramfs.cpio.zst, console.log (ttyS0: the kernel console),
 # output.log (ttyS1: the guest script's stdout+stderr and the
 # "RWLAYER-EXIT <rc>" marker) and qemu.log (QEMU's own stderr).  The guest
 # output is streamed to stdout while the guest runs.
 #
-# Exit 0 only if the marker arrived, the guest script exited 0 and the
-# kernel log holds no problem report (scan-console.sh).
+# Exit 0 only if the marker arrived, the guest script exited 0, the guest
+# powered off within a minute of the marker (else QEMU is stopped then,
+# and OUTDIR/no-poweroff says so) and the kernel log holds no problem
+# report (scan-console.sh).
 #
 # Environment: BUILD (default <repo>/build), RWLAYER_VM_MEM (MiB, 2048),
-# RWLAYER_VM_TIMEOUT (seconds of wall clock, 1500).
+# RWLAYER_VM_TIMEOUT (seconds of wall clock, 1500; 4500 for the debug
+# kernel), RWLAYER_CACHE (where the debug kernel is, /var/cache/rwlayer).
 set -eu
 
 vm_dir=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$vm_dir/../.." && pwd)
 export BUILD=${BUILD:-$repo/build}
+debug_kernels=${RWLAYER_CACHE:-/var/cache/rwlayer}/debug-kernel
 mem=${RWLAYER_VM_MEM:-2048}
 timeout_s=${RWLAYER_VM_TIMEOUT:-1500}
+# Seconds QEMU may keep running after the guest's RWLAYER-EXIT marker.
+poweroff_grace=60
 
 die() {
 	echo "run.sh: $*" >&2
 	exit 1
 }
 
+# A debug kernel (scripts/debug-kernel.sh) has its image in its cache
+# directory; a Debian kernel is in /boot.
+debug_kernel() {
+	[ -r "$debug_kernels/$1/bzImage" ]
+}
+
+kernel_image() {
+	if debug_kernel "$1"; then
+		echo "$debug_kernels/$1/bzImage"
+	else
+		echo "/boot/vmlinuz-$1"
+	fi
+}
+
 # Checked before anything is built so a typo fails in a second.
 check_args() {
 	[ $# -eq 3 ] || die "usage: run.sh KVER MODE OUTDIR"
-	[ -r "/boot/vmlinuz-$1" ] || die "no kernel image /boot/vmlinuz-$1 (apt-get install linux-image-$1)"
+	[ -r "$(kernel_image "$1")" ] ||
+		die "no kernel image /boot/vmlinuz-$1 (apt-get install linux-image-$1) nor $debug_kernels/$1 (scripts/debug-kernel.sh)"
 	[ -f "$vm_dir/guest/$2.sh" ] || die "no guest script scripts/vm/guest/$2.sh"
 	command -v qemu-system-x86_64 > /dev/null || die "qemu-system-x86_64 missing: apt-get install qemu-system-x86"
 	case "$mem$timeout_s" in
@@ -48,10 +72,20 @@ check_args() {
 #  kfence.sample_interval=10   KFENCE (6.12; 6.1 has it compiled out)
 # RWLAYER_VM_DEBUG=0 drops the memory debugging, for benchmarks only:
 # slub_debug alone makes allocation-heavy paths several times slower.
+# The debug kernel has KASAN instead, which finds what those two find and
+# more; there
+#  kasan_multi_shot            every bad access is reported, not only the
+#                              first (it also keeps panic_on_warn from
+#                              stopping the run at the first report)
+#  no_hash_pointers            real addresses in the reports
+# Lockdep, DEBUG_ATOMIC_SLEEP and DEBUG_LIST need nothing; fault injection
+# is set up at run time by the test that uses it (selftests/faults.c).
 kernel_cmdline() {
-	local debug="slub_debug=FZPU kfence.sample_interval=10"
+	local kver=$1 mode=$2 debug="slub_debug=FZPU kfence.sample_interval=10"
+
 	[ "${RWLAYER_VM_DEBUG:-1}" = 0 ] && debug=
-	echo "console=ttyS0 panic_on_warn=1 panic=-1 oops=panic $debug rwltest=$1"
+	debug_kernel "$kver" && debug="kasan_multi_shot no_hash_pointers"
+	echo "console=ttyS0 panic_on_warn=1 panic=-1 oops=panic $debug rwltest=$mode"
 }
 
 # TCG with one vCPU: -smp 2 is slower on 2 host cores.  -nodefaults drops
@@ -64,8 +98,8 @@ start_qemu() {
 	: > "$out/output.log"
 	timeout --kill-after=10 "$timeout_s" \
 		qemu-system-x86_64 -accel tcg -cpu max -smp 1 -m "$mem" \
-		-kernel "/boot/vmlinuz-$kver" -initrd "$out/initramfs.cpio.zst" \
-		-append "$(kernel_cmdline "$mode")" \
+		-kernel "$(kernel_image "$kver")" -initrd "$out/initramfs.cpio.zst" \
+		-append "$(kernel_cmdline "$kver" "$mode")" \
 		-display none -monitor none -no-reboot -nodefaults \
 		-serial "file:$out/console.log" -serial "file:$out/output.log" \
 		< /dev/null > "$out/qemu.log" 2>&1 &
@@ -78,6 +112,26 @@ start_qemu() {
 stream_output() {
 	tail -n +1 -s 0.2 -f --pid="$qemu_pid" "$1/output.log" &
 	tail_pid=$!
+}
+
+# init powers the guest off right after its RWLAYER-EXIT marker.  A kernel
+# that cannot power off (without ACPI, as the debug kernel once was) halts
+# instead and QEMU would run on until the timeout: poweroff_grace seconds
+# after the marker, stop QEMU and leave a note for verdict.
+watch_poweroff() {
+	local out=$1 waited=0
+
+	while kill -0 "$qemu_pid" 2> /dev/null; do
+		if [ "$waited" -gt 0 ] || grep -qa 'RWLAYER-EXIT [0-9]*$' "$out/output.log"; then
+			waited=$((waited + 1))
+			if [ "$waited" -gt "$poweroff_grace" ]; then
+				: > "$out/no-poweroff"
+				kill "$qemu_pid" 2> /dev/null || true
+				return 0
+			fi
+		fi
+		sleep 1
+	done
 }
 
 # Guest-side timestamps that init logged on the console.
@@ -94,7 +148,11 @@ report_times() {
 verdict() {
 	local out=$1 qrc=$2 marker rc failed=0 log_clean=1
 
-	if [ "$qrc" -eq 124 ] || [ "$qrc" -eq 137 ]; then
+	if [ -e "$out/no-poweroff" ]; then
+		echo "run.sh: FAIL: $kver/$mode: the guest did not power off within ${poweroff_grace}s of its RWLAYER-EXIT (no ACPI power-off in the kernel?), QEMU stopped; end of console.log:" >&2
+		tr -d '\r' < "$out/console.log" | tail -n 5 | sed 's/^/  | /' >&2
+		failed=1
+	elif [ "$qrc" -eq 124 ] || [ "$qrc" -eq 137 ]; then
 		echo "run.sh: FAIL: $kver/$mode: timed out after ${timeout_s}s (RWLAYER_VM_TIMEOUT), QEMU killed" >&2
 		failed=1
 	elif [ "$qrc" -ne 0 ]; then
@@ -130,7 +188,7 @@ verdict() {
 cleanup() {
 	local pid
 
-	for pid in ${qemu_pid:-} ${tail_pid:-}; do
+	for pid in ${qemu_pid:-} ${tail_pid:-} ${watch_pid:-}; do
 		kill "$pid" 2> /dev/null || true
 	done
 }
@@ -140,9 +198,13 @@ main() {
 
 	check_args "$@"
 	kver=$1 mode=$2 out=$3
+	# The debug kernel runs the same tests several times slower.
+	if debug_kernel "$kver" && [ -z "${RWLAYER_VM_TIMEOUT:-}" ]; then
+		timeout_s=4500
+	fi
 	mkdir -p "$out"
 	out=$(cd "$out" && pwd)
-	rm -f "$out"/{console,output,qemu}.log
+	rm -f "$out"/{console,output,qemu}.log "$out/no-poweroff"
 	"$vm_dir/mkinitramfs.sh" "$kver" "$out/initramfs.cpio.zst"
 	echo "run.sh: booting $kver, guest script $mode.sh, logs in $out"
 	trap cleanup EXIT
@@ -150,8 +212,12 @@ main() {
 	start=$(date +%s.%N)
 	start_qemu "$kver" "$mode" "$out"
 	stream_output "$out"
+	watch_poweroff "$out" &
+	watch_pid=$!
 	wait "$qemu_pid" || qrc=$?
 	qemu_pid=
+	wait "$watch_pid" || true
+	watch_pid=
 	# tail notices within 0.2 s that QEMU is gone, prints the rest, exits.
 	wait "$tail_pid" || true
 	tail_pid=
