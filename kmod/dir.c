@@ -323,12 +323,14 @@ static int rwl_whiteout_over(struct super_block *sb, struct dentry *udir,
 
 /*
  * Take back a create whose union inode could not be made: the new upper
- * object goes, and the whiteout it replaced comes back.
+ * object goes, and the whiteout it replaced comes back, made by the
+ * mounter as every whiteout is.
  */
-static void rwl_create_undo(struct super_block *sb, struct dentry *udir,
-			    const struct qstr *name, struct dentry *upper,
-			    bool whiteout)
+static int rwl_create_undo(struct super_block *sb, struct dentry *udir,
+			   const struct qstr *name, struct dentry *upper,
+			   bool whiteout)
 {
+	const struct cred *old_cred = rwl_override_creds(sb);
 	int err;
 
 	if (whiteout) {
@@ -336,13 +338,16 @@ static void rwl_create_undo(struct super_block *sb, struct dentry *udir,
 	} else {
 		inode_lock_nested(d_inode(udir), I_MUTEX_PARENT);
 		err = -ESTALE;
-		if (upper->d_parent == udir && d_is_positive(upper))
+		if (upper->d_parent == udir && !d_unhashed(upper) &&
+		    d_is_positive(upper))
 			err = rwl_do_remove(sb, d_inode(udir), upper);
 		inode_unlock(d_inode(udir));
 	}
+	revert_creds(old_cred);
 	if (err)
 		pr_warn_ratelimited("failed create of %pd2 left in the upper (%pe)\n",
 				    upper, ERR_PTR(err));
+	return err;
 }
 
 /*
@@ -424,9 +429,12 @@ static int rwl_create_object(struct dentry *dentry,
 		inode = rwl_get_inode(sb, upper, NULL, NULL);
 		err = PTR_ERR(inode);
 		if (IS_ERR(inode)) {
-			rwl_create_undo(sb, udir, &dentry->d_name, upper,
-					whiteout);
-			rwl_uncharge(rule, 0, inodes);
+			/* Left in place: counted, and looked up afresh. */
+			if (rwl_create_undo(sb, udir, &dentry->d_name, upper,
+					    whiteout))
+				d_drop(dentry);
+			else
+				rwl_uncharge(rule, 0, inodes);
 			goto out_dput;
 		}
 		rwl_inode_charge_to(inode, rule);
@@ -682,8 +690,9 @@ static int rwl_do_rename_locked(struct super_block *sb, struct rwl_rename *r,
 			    unew, flags);
 	if (err) {
 		/* Not moved: at its old name it merges with lowers again. */
-		if (marked)
-			rwl_do_removexattr(sb, uold, RWL_XATTR_OPAQUE);
+		if (marked && rwl_do_removexattr(sb, uold, RWL_XATTR_OPAQUE))
+			pr_warn_ratelimited("rename of %pd2 failed; it stays opaque\n",
+					    uold);
 		goto out_new;
 	}
 	if (flags == RENAME_WHITEOUT)

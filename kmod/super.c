@@ -340,6 +340,37 @@ static int rwl_check_upper_features(struct fs_context *fc,
 	return rwl_check_upper_renames(fc, sb);
 }
 
+/*
+ * Every new object is made in the work directory before it moves into
+ * place: the directory must hand it nothing of its own, neither its
+ * group (set-group-ID) nor an ACL, or the object would carry it into the
+ * union.  Cleared, as the work directory is rwlayer's alone.
+ */
+static int rwl_neutral_workdir(struct fs_context *fc, struct super_block *sb)
+{
+	static const int acl_types[] = { ACL_TYPE_ACCESS, ACL_TYPE_DEFAULT };
+	struct dentry *work = RWL_FS(sb)->workdir;
+	struct iattr attr = { .ia_valid = ATTR_MODE };
+	unsigned int i;
+	int err = 0;
+
+	for (i = 0; !err && i < ARRAY_SIZE(acl_types); i++) {
+		err = rwl_remove_real_acl(sb, work, acl_types[i]);
+		if (err == -ENODATA || err == -EOPNOTSUPP)
+			err = 0;
+	}
+	if (!err && (d_inode(work)->i_mode & S_ISGID)) {
+		attr.ia_mode = d_inode(work)->i_mode & ~S_ISGID;
+		inode_lock(d_inode(work));
+		err = rwl_do_setattr(sb, work, &attr);
+		inode_unlock(d_inode(work));
+	}
+	if (err)
+		errorfc(fc, "work=%s: cannot clear its set-group-ID bit and ACLs (%pe)",
+			RWL_FS(sb)->work_spec, ERR_PTR(err));
+	return err;
+}
+
 /* Take over the upper and work directories and make them ready. */
 static int rwl_get_upper(struct fs_context *fc, struct super_block *sb)
 {
@@ -380,7 +411,8 @@ static int rwl_get_upper(struct fs_context *fc, struct super_block *sb)
 		errorfc(fc, "work=%s: cannot clear it (%pe)", ofs->work_spec,
 			ERR_PTR(err));
 	else
-		err = rwl_check_upper_features(fc, sb);
+		err = rwl_neutral_workdir(fc, sb) ?:
+		      rwl_check_upper_features(fc, sb);
 	mnt_drop_write(mnt);
 	return err;
 }

@@ -673,13 +673,13 @@ static const char *inherited(const char *dir, const char *name, char *buf,
 }
 
 /*
- * Issue 11 review: a user creates files and directories in a
- * set-group-ID directory with a default ACL, once where the name is new
- * and once where a deleted lower name left a whiteout (the object is
- * then made in the work directory).  Each gets the bare filesystem's
- * mode, group and ACLs.
+ * A user creates files and directories in a set-group-ID directory with
+ * a default ACL, once where the name is new and once where a deleted
+ * lower name left a whiteout (the object is then made in the work
+ * directory).  Each gets the bare filesystem's mode, group and ACLs.
  */
-TEST_F(adv, create_inherits_from_parent)
+static void expect_inherited(struct __test_metadata *_metadata,
+			     FIXTURE_DATA(adv) *self)
 {
 	static const char *const names[] = { "new", "f", "sub", "newdir" };
 	struct adv_step step = { .fn = step_inherit };
@@ -711,6 +711,26 @@ TEST_F(adv, create_inherits_from_parent)
 		inherited(rwl_at(self->mnt, "inh"), names[i], got, sizeof(got));
 		EXPECT_STREQ(want, got);
 	}
+}
+
+TEST_F(adv, create_inherits_from_parent)
+{
+	expect_inherited(_metadata, self);
+}
+
+/*
+ * The same with a work directory that has a group, set-group-ID and a
+ * default ACL of its own: none of it may reach what is made there.
+ */
+TEST_F(adv, create_inherits_nothing_from_work_dir)
+{
+	ASSERT_EQ(0, rwl_umount(&self->env, self->mnt));
+	ASSERT_EQ(0, chown(self->work, 0, 4321));
+	ASSERT_EQ(0, chmod(self->work, 02777));
+	ASSERT_EQ(0, set_default_acl(self->work));
+	ASSERT_EQ(0, adv_mount_union(&self->env, variant->fs, self->lower,
+				     self->upper, self->work, self->mnt));
+	expect_inherited(_metadata, self);
 }
 
 /* ---- hard links and the inode cache ------------------------------------ */

@@ -44,6 +44,12 @@ int rwl_set_real_acl(struct super_block *sb, struct dentry *real, int type,
 	return vfs_set_acl(rwl_upper_idmap(sb), real, posix_acl_xattr_name(type),
 			   acl);
 }
+
+int rwl_remove_real_acl(struct super_block *sb, struct dentry *real, int type)
+{
+	return vfs_remove_acl(rwl_upper_idmap(sb), real,
+			      posix_acl_xattr_name(type));
+}
 #else
 /*
  * setxattr(system.posix_acl_*) arrives here unchecked (6.1's
@@ -105,7 +111,8 @@ int rwl_set_real_acl(struct super_block *sb, struct dentry *real, int type,
 	void *value;
 	int err;
 
-	value = kmalloc(size, GFP_KERNEL);
+	/* An XFS ACL may take tens of KiB. */
+	value = kvmalloc(size, GFP_KERNEL);
 	if (!value)
 		return -ENOMEM;
 	err = posix_acl_to_xattr(&init_user_ns, acl, value, size);
@@ -115,8 +122,16 @@ int rwl_set_real_acl(struct super_block *sb, struct dentry *real, int type,
 				   XATTR_NAME_POSIX_ACL_ACCESS :
 				   XATTR_NAME_POSIX_ACL_DEFAULT,
 				   value, size, 0);
-	kfree(value);
+	kvfree(value);
 	return err;
+}
+
+int rwl_remove_real_acl(struct super_block *sb, struct dentry *real, int type)
+{
+	return vfs_removexattr(rwl_upper_idmap(sb), real,
+			       type == ACL_TYPE_ACCESS ?
+			       XATTR_NAME_POSIX_ACL_ACCESS :
+			       XATTR_NAME_POSIX_ACL_DEFAULT);
 }
 
 /* Ahead of the catch-all, which would take every name. */

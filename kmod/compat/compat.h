@@ -34,6 +34,7 @@ struct posix_acl *rwl_get_acl(rwl_idmap_t *idmap, struct dentry *dentry,
 			      int type);
 int rwl_set_real_acl(struct super_block *sb, struct dentry *real, int type,
 		     struct posix_acl *acl);
+int rwl_remove_real_acl(struct super_block *sb, struct dentry *real, int type);
 
 #ifdef COMPAT_HAS_GET_INODE_ACL
 /*
