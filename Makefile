@@ -72,6 +72,11 @@ style:
 test-vm: modules-all selftests
 	@for k in $(KERNELS); do scripts/vm/run.sh $$k test $(BUILD)/$$k/vm-test || exit 1; done
 
+# The crash test alone (scripts/vm/crash-test.sh): copy-up on an ext4
+# upper across a guest reset.
+test-crash: modules-all
+	@for k in $(KERNELS); do scripts/vm/crash-test.sh $$k || exit 1; done
+
 check:
 	@scripts/check.sh
 
@@ -104,4 +109,4 @@ clean:
 	$(MAKE) -C selftests clean OUTPUT=$(BUILD)/selftests 2>/dev/null || true
 	rm -f kmod/*.o kmod/.*.cmd *.o .*.cmd *.ko *.mod *.mod.c modules.order Module.symvers
 
-.PHONY: all module module-debug module-install modules-all selftests userspace userspace-install boot-install install style test-vm check debug-kernel check-debug e2e bench demo dkms-install clean
+.PHONY: all module module-debug module-install modules-all selftests userspace userspace-install boot-install install style test-vm test-crash check debug-kernel check-debug e2e bench demo dkms-install clean

@@ -17,29 +17,33 @@
 # run failed or results are missing.
 #
 # Environment: BUILD, RWLAYER_KERNELS, RWL_BENCH_RUNS (timed runs per
-# filesystem and read workload, odd, default 9), RWL_BENCH_WRUNS (write
-# workloads, default 7), RWL_BENCH_GRUNS (copyup-1g, default 3),
+# filesystem and read workload, odd, default 5), RWL_BENCH_WRUNS (write
+# workloads, default 3), RWL_BENCH_GRUNS (copyup-1g, default 3),
 # RWL_BENCH_WORKLOADS (a subset of the workloads, default all); these
 # reach the guest through files in the initramfs.  RWLAYER_VM_MEM
 # (default 4096 here: the 1 GiB files and their copies live on tmpfs in
-# the guest), RWLAYER_VM_TIMEOUT (see run.sh).
+# the guest), RWLAYER_VM_TIMEOUT (see run.sh), RWLAYER_VM_ICOUNT (default
+# 1 here: the guest's clock counts instructions, one per nanosecond, so
+# the tables are the same on a busy host as on a quiet one and two
+# builds can be compared run against run; 0 times the TCG guest by the
+# wall clock, which another guest or a build on the host can double).
 set -eu
 
 repo=$(cd "$(dirname "$0")/.." && pwd)
 export BUILD=${BUILD:-$repo/build}
-# 9 rather than rwl_bench's 5: a TCG guest on a shared 2-core host sees
-# single runs take twice as long, and ratios near 1.00 need a steady median;
-# the read workloads then take about a minute per kernel.
-runs=${RWL_BENCH_RUNS:-9}
-# A write workload run costs a fresh union (mount, upper thrown away)
-# and 20,000 operations, 0.3-3 s under TCG; 7 runs keep both kernels
-# within about 12 minutes.  copyup-1g copies 1 GiB per run (2.5 s under
-# TCG, plus freeing it): 3.
-wruns=${RWL_BENCH_WRUNS:-7}
+# Under the instruction clock (RWLAYER_VM_ICOUNT=1) runs repeat within
+# 0-3% (copyup-1g 8%, the pages it gets), so few runs give steady
+# medians: 5 for the read workloads.  A write workload run costs a fresh
+# union (mount, upper thrown away) and 20,000 operations: 3 runs, and 3
+# of copyup-1g, which copies 1 GiB per run.  By the wall clock (0) a
+# shared host needs more (9, 7, 3 were used).
+runs=${RWL_BENCH_RUNS:-5}
+wruns=${RWL_BENCH_WRUNS:-3}
 gruns=${RWL_BENCH_GRUNS:-3}
 read_workloads="stat-cold stat-warm open-read readdir seqread lookup-miss"
 write_workloads="copyup-1g copyup-sparse create unlink rename-upper rename-lower"
 export RWLAYER_VM_MEM=${RWLAYER_VM_MEM:-4096}
+export RWLAYER_VM_ICOUNT=${RWLAYER_VM_ICOUNT:-1}
 
 die() {
 	echo "bench.sh: $*" >&2
@@ -83,7 +87,7 @@ table() {
 	local kver=$1 log=$2
 
 	tr -d '\r' < "$log" | LC_ALL=C awk -v kver="$kver" -v runs="$runs" \
-		-v wruns="$wruns" -v gruns="$gruns" \
+		-v wruns="$wruns" -v gruns="$gruns" -v icount="$RWLAYER_VM_ICOUNT" \
 		-v rwl="$read_workloads" -v wwl="$write_workloads" '
 	function fmt(ns, unit) {
 		if (unit == "s")
@@ -150,6 +154,10 @@ table() {
 		split("bare overlayfs rwlayer", fs, " ")
 		missing = 0; over = 0
 		printf "rwlayer bench, kernel %s%s, QEMU TCG, 1 vCPU%s\n", kver, guest == kver ? "" : " (guest reports " (guest == "" ? "nothing" : guest) ")", mem == "" ? "" : ", " mem
+		if (icount == 1)
+			printf "clock: instructions (QEMU -icount shift=0: 1 ns = 1 guest instruction)\n"
+		else
+			printf "clock: wall (the TCG guest, as fast as the host lets it run)\n"
 		if (slub) {
 			printf "NOTE: the guest kernel ran with slub_debug: lookups, opens and other\n"
 			printf "allocating paths are slowed, those of the stacked filesystems most\n"

@@ -8,6 +8,7 @@
 #   once         userspace unit tests, fuzz   make -C userspace tests fuzz
 #   per kernel   DKMS add/build/install/remove scripts/dkms.sh test KVER
 #   per kernel   the tests in a QEMU guest    scripts/vm/run.sh KVER test
+#   per kernel   copy-up across a guest crash scripts/vm/crash-test.sh KVER
 #   debug kernel build and the guest tests    (if built) scripts/debug-kernel.sh
 #   once         diskless clients end to end  scripts/e2e/e2e.sh (make e2e)
 #
@@ -23,11 +24,12 @@
 # In the guest every top-level TAP result counts as one check (the
 # kselftest programs' "ok N name", test.sh's own "ok - what"), "# SKIP"
 # results count as skipped, and "guest kernel log clean" is one more check
-# per kernel.  A test program that planned more tests than it reported, or
-# a guest that never finished, adds a failure.  Nothing stops at the first
-# failure: everything runs and is reported.  The last line of output is
-# "N passed, N failed" (", N skipped" when some were); the exit status is
-# non-zero if anything failed or nothing passed.
+# per kernel, as is each TAP result of the crash test.  A test program
+# that planned more tests than it reported, or a guest that never
+# finished, adds a failure.  Nothing stops at the first failure:
+# everything runs and is reported.  The last line of output is "N passed,
+# N failed" (", N skipped" when some were); the exit status is non-zero
+# if anything failed or nothing passed.
 #
 # Environment: RWLAYER_KERNELS="KVER ..." (default: scripts/kernels.sh),
 # RWLAYER_SKIP_DKMS=1, RWLAYER_SKIP_E2E=1, RWLAYER_SKIP_DEBUG=1 (no debug
@@ -170,6 +172,22 @@ vm_tests() {
 	fi
 }
 
+# The crash test of copy-up onto an ext4 upper (scripts/vm/crash-test.sh,
+# two boots): each of its TAP results counts as one check of KVER's group.
+crash_tests() {
+	local kver=$1 log=$logs/crash-$1.log verdict what rc=0
+
+	echo "== copy-up across a guest crash: $kver (log: $log)"
+	scripts/vm/crash-test.sh "$kver" > "$log" 2>&1 || rc=$?
+	while IFS=$'\t' read -r verdict what; do
+		result "$verdict" "$kver" "crash: $what"
+	done < <(sed -n -e 's/^ok - \(.*\)/PASS\t\1/p' -e 's/^not ok - \(.*\)/FAIL\t\1/p' "$log")
+	if [ "$rc" -ne 0 ] && ! grep -q '^not ok - ' "$log"; then
+		tail -n 40 "$log" | sed 's/^/  | /'
+		result FAIL "$kver" "crash: crash-test.sh ran (status $rc, log: $log)"
+	fi
+}
+
 # The debug kernel lane for KVER, the debug kernel: the module built
 # against it and the guest tests on it.  vm_tests' "guest kernel log
 # clean" is where KASAN, lockdep and the rest are caught.
@@ -283,6 +301,7 @@ main() {
 			continue
 		fi
 		vm_tests "$k"
+		crash_tests "$k"
 	done
 	debug_lane_if_built
 	e2e_tests

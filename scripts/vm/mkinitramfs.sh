@@ -9,8 +9,9 @@
 #   /bin/busybox + applet links   the whole userland (busybox-static)
 #   /init                         scripts/vm/init
 #   /rwlayer.ko                   $BUILD/KVER/rwlayer.ko (required)
-#   /modules/*.ko                 the in-tree overlayfs, ext4 and loop with
-#                                 their dependencies (those not built in),
+#   /modules/*.ko                 the in-tree overlayfs, ext4, loop and
+#                                 virtio_blk with their dependencies (those
+#                                 not built in),
 #                                 decompressed, from /lib/modules/KVER or,
 #                                 for a debug kernel, scripts/debug-kernel.sh's
 #                                 cache;
@@ -122,8 +123,9 @@ add_module() {
 	done
 }
 
-# The in-tree overlayfs (the differential tests' control), and ext4 and
-# loop for the tests that need a persistent upper (selftests/freeze.c).
+# The in-tree overlayfs (the differential tests' control), ext4 and loop
+# for the tests that need a persistent upper (selftests/freeze.c), and the
+# virtio disk of RWLAYER_VM_DISK (scripts/vm/run.sh, guest/crash.sh).
 add_modules() {
 	local root=$1 moddir
 
@@ -137,6 +139,8 @@ add_modules() {
 	add_module "$root" "$moddir" crypto/crc32c_generic
 	add_module "$root" "$moddir" fs/ext4/ext4
 	add_module "$root" "$moddir" drivers/block/loop
+	add_module "$root" "$moddir" drivers/virtio/virtio_pci
+	add_module "$root" "$moddir" drivers/block/virtio_blk
 }
 
 add_payload() {

@@ -1,14 +1,15 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# run.sh KVER MODE OUTDIR
+# run.sh KVER MODE[:ARG] OUTDIR
 #
 # Boot Debian kernel KVER under QEMU TCG (KVM does not work on our hosts)
-# with a busybox initramfs and run scripts/vm/guest/MODE.sh as the guest's
-# only job.  The one VM runner for the tests and the benchmark.  KVER may
-# also be the debug kernel that scripts/debug-kernel.sh built (e.g.
-# 6.12.118-rwldebug): its image and modules come from that cache, and its
-# command line turns on what it was built for (kernel_cmdline).
+# with a busybox initramfs and run scripts/vm/guest/MODE.sh (with the
+# argument ARG, if given) as the guest's only job.  The one VM runner for
+# the tests and the benchmark.  KVER may also be the debug kernel that
+# scripts/debug-kernel.sh built (e.g. 6.12.118-rwldebug): its image and
+# modules come from that cache, and its command line turns on what it was
+# built for (kernel_cmdline).
 #
 # OUTDIR gets initramfs.cpio.zst, console.log (ttyS0: the kernel console),
 # output.log (ttyS1: the guest script's stdout+stderr and the
@@ -18,11 +19,15 @@
 # Exit 0 only if the marker arrived, the guest script exited 0, the guest
 # powered off within a minute of the marker (else QEMU is stopped then,
 # and OUTDIR/no-poweroff says so) and the kernel log holds no problem
-# report (scan-console.sh).
+# report (scan-console.sh).  A guest script may instead end the guest on
+# purpose with a reset (guest/crash.sh): see planned_reset.
 #
 # Environment: BUILD (default <repo>/build), RWLAYER_VM_MEM (MiB, 2048),
 # RWLAYER_VM_TIMEOUT (seconds of wall clock, 1500; 4500 for the debug
-# kernel), RWLAYER_CACHE (where the debug kernel is, /var/cache/rwlayer).
+# kernel), RWLAYER_CACHE (where the debug kernel is, /var/cache/rwlayer),
+# RWLAYER_VM_DISK (a raw image file the guest gets as /dev/vda; it keeps
+# what the guest wrote, for a second boot), RWLAYER_VM_ICOUNT=1 (the
+# guest's clocks count instructions: see start_qemu).
 set -eu
 
 vm_dir=$(cd "$(dirname "$0")" && pwd)
@@ -55,14 +60,19 @@ kernel_image() {
 
 # Checked before anything is built so a typo fails in a second.
 check_args() {
-	[ $# -eq 3 ] || die "usage: run.sh KVER MODE OUTDIR"
+	[ $# -eq 3 ] || die "usage: run.sh KVER MODE[:ARG] OUTDIR"
 	[ -r "$(kernel_image "$1")" ] ||
 		die "no kernel image /boot/vmlinuz-$1 (apt-get install linux-image-$1) nor $debug_kernels/$1 (scripts/debug-kernel.sh)"
-	[ -f "$vm_dir/guest/$2.sh" ] || die "no guest script scripts/vm/guest/$2.sh"
+	[ -f "$vm_dir/guest/${2%%:*}.sh" ] || die "no guest script scripts/vm/guest/${2%%:*}.sh"
 	command -v qemu-system-x86_64 > /dev/null || die "qemu-system-x86_64 missing: apt-get install qemu-system-x86"
 	case "$mem$timeout_s" in
 	*[!0-9]*) die "RWLAYER_VM_MEM and RWLAYER_VM_TIMEOUT must be numbers" ;;
 	esac
+	case "${RWLAYER_VM_DISK:-}" in
+	*,*) die "RWLAYER_VM_DISK: QEMU cannot take a ',' in its path" ;;
+	esac
+	[ -z "${RWLAYER_VM_DISK:-}" ] || [ -w "$RWLAYER_VM_DISK" ] ||
+		die "RWLAYER_VM_DISK=$RWLAYER_VM_DISK is not a writable file"
 }
 
 # Debugging on, so memory errors show up in console.log:
@@ -89,20 +99,30 @@ kernel_cmdline() {
 }
 
 # TCG with one vCPU: -smp 2 is slower on 2 host cores.  -nodefaults drops
-# the default NIC, VGA and serial; the only devices are two serial ports.
-# qemu runs under timeout(1) in the background; its pid is qemu_pid.
+# the default NIC, VGA and serial; the only devices are two serial ports
+# and RWLAYER_VM_DISK's virtio disk.  That disk has cache=unsafe: only the
+# guest crashes, never the host, so what the guest wrote reaches the next
+# boot once QEMU has it, and the guest's flushes need not reach the host's
+# disk.  With RWLAYER_VM_ICOUNT=1 the guest's clocks advance one
+# nanosecond per instruction (and skip idle time), so a guest's timings
+# are its instruction counts: the same on a busy and on a quiet host
+# (make bench).  qemu runs under timeout(1) in the background; its pid is
+# qemu_pid.
 start_qemu() {
-	local kver=$1 mode=$2 out=$3
+	local kver=$1 mode=$2 out=$3 disk=() icount=()
 
+	[ -z "${RWLAYER_VM_DISK:-}" ] ||
+		disk=(-drive "file=$RWLAYER_VM_DISK,format=raw,if=virtio,cache=unsafe")
+	[ "${RWLAYER_VM_ICOUNT:-0}" != 1 ] || icount=(-icount shift=0,sleep=off)
 	: > "$out/console.log"
 	: > "$out/output.log"
 	timeout --kill-after=10 "$timeout_s" \
-		qemu-system-x86_64 -accel tcg -cpu max -smp 1 -m "$mem" \
+		qemu-system-x86_64 -accel tcg -cpu max -smp 1 -m "$mem" "${icount[@]}" \
 		-kernel "$(kernel_image "$kver")" -initrd "$out/initramfs.cpio.zst" \
 		-append "$(kernel_cmdline "$kver" "$mode")" \
 		-display none -monitor none -no-reboot -nodefaults \
 		-serial "file:$out/console.log" -serial "file:$out/output.log" \
-		< /dev/null > "$out/qemu.log" 2>&1 &
+		"${disk[@]}" < /dev/null > "$out/qemu.log" 2>&1 &
 	qemu_pid=$!
 }
 
@@ -144,6 +164,15 @@ report_times() {
 		"guest script done at ${ended:-?} s, ${wall} s wall clock in QEMU"
 }
 
+# Did the guest script end the guest with a reset on purpose (sysrq b,
+# guest/crash.sh)?  It says so on the console, where the line is out
+# before the reset (the result channel might not be), and the kernel's
+# own "sysrq: Resetting" must follow; -no-reboot then ends QEMU.
+planned_reset() {
+	tr -d '\r' < "$1/console.log" | sed -n '/rwlayer-guest: planned reset/,$p' |
+		grep -q 'sysrq: Resetting'
+}
+
 # Decide pass/fail from the QEMU exit status, the marker and the console.
 verdict() {
 	local out=$1 qrc=$2 marker rc failed=0 log_clean=1
@@ -165,7 +194,9 @@ verdict() {
 		failed=1 log_clean=0
 	fi
 	marker=$(grep -a -o 'RWLAYER-EXIT [0-9]*$' "$out/output.log" | tail -n 1 || true)
-	if [ -z "$marker" ]; then
+	if [ -z "$marker" ] && planned_reset "$out"; then
+		echo "run.sh: $kver/$mode: the guest reset itself as planned (sysrq b)"
+	elif [ -z "$marker" ]; then
 		echo "run.sh: FAIL: $kver/$mode: no RWLAYER-EXIT marker, the guest did not finish" >&2
 		# Without a kernel report the end of the console is the best clue.
 		if [ "$log_clean" = 1 ]; then
@@ -194,7 +225,7 @@ cleanup() {
 }
 
 main() {
-	local out start qrc=0
+	local out start arg qrc=0
 
 	check_args "$@"
 	kver=$1 mode=$2 out=$3
@@ -206,7 +237,8 @@ main() {
 	out=$(cd "$out" && pwd)
 	rm -f "$out"/{console,output,qemu}.log "$out/no-poweroff"
 	"$vm_dir/mkinitramfs.sh" "$kver" "$out/initramfs.cpio.zst"
-	echo "run.sh: booting $kver, guest script $mode.sh, logs in $out"
+	[ "$mode" = "${mode%%:*}" ] || arg=" ${mode#*:}"
+	echo "run.sh: booting $kver, guest script ${mode%%:*}.sh${arg:-}, logs in $out"
 	trap cleanup EXIT
 	trap 'exit 130' INT TERM
 	start=$(date +%s.%N)
