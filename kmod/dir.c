@@ -115,19 +115,6 @@ static int rwl_make_upper(struct super_block *sb, struct dentry *udir,
 	}
 }
 
-/* Is @name in the upper directory @udir a whiteout (1), or not (0)? */
-static int rwl_upper_whiteout(struct dentry *udir, const struct qstr *name)
-{
-	struct dentry *this = rwl_do_lookup(name->name, udir, name->len);
-	int ret;
-
-	if (IS_ERR(this))
-		return PTR_ERR(this);
-	ret = rwl_is_whiteout(this);
-	dput(this);
-	return ret;
-}
-
 /*
  * Swap @temp, ready in the work directory, with @name in the upper
  * directory @udir in one rename (RENAME_EXCHANGE), so that the union
@@ -251,11 +238,18 @@ static struct dentry *rwl_create_over_whiteout(struct super_block *sb,
 	return temp;
 }
 
-/* The upper object for a create where the upper has no entry. */
+/*
+ * The upper object for a create, made in place where the upper has no
+ * entry, and charged to @rule.  NULL when a whiteout is in the way: the
+ * create must then replace it (rwl_create_over_whiteout()).  One lookup
+ * under the lock answers both, as negative upper dentries are often not
+ * cached (tmpfs).
+ */
 static struct dentry *rwl_create_in_place(struct super_block *sb,
 					  struct dentry *udir,
 					  const struct qstr *name,
-					  const struct rwl_new_object *obj)
+					  const struct rwl_new_object *obj,
+					  struct rwl_rule *rule, u64 inodes)
 {
 	struct dentry *upper;
 	int err;
@@ -264,11 +258,20 @@ static struct dentry *rwl_create_in_place(struct super_block *sb,
 	upper = rwl_lookup_upper(udir, name);
 	if (IS_ERR(upper))
 		goto out_unlock;
-	err = d_is_positive(upper) ? -EEXIST :
-	      rwl_make_upper(sb, udir, upper, obj, false);
+	if (d_is_negative(upper)) {
+		err = rwl_charge(rule, 0, inodes);
+		if (!err) {
+			err = rwl_make_upper(sb, udir, upper, obj, false);
+			if (err)
+				rwl_uncharge(rule, 0, inodes);
+		}
+	} else {
+		/* 1: a whiteout to replace. */
+		err = rwl_is_whiteout(upper) ? 1 : -EEXIST;
+	}
 	if (err) {
 		dput(upper);
-		upper = ERR_PTR(err);
+		upper = err > 0 ? NULL : ERR_PTR(err);
 	}
 out_unlock:
 	inode_unlock(d_inode(udir));
@@ -396,31 +399,20 @@ static int rwl_create_object(struct dentry *dentry,
 		goto out_drop_write;
 
 	udir = rwl_upper(parent);
-	err = rwl_upper_whiteout(udir, &dentry->d_name);
-	if (err < 0)
-		goto out_revert;
-	whiteout = err;
-	/* A new object in place of a whiteout takes over its inode charge. */
-	if (whiteout)
-		inodes = 0;
-	err = rwl_charge(rule, 0, inodes);
-	if (err)
-		goto out_revert;
+	upper = rwl_create_in_place(sb, udir, &dentry->d_name, obj, rule,
+				    inodes);
+	whiteout = !upper;
 	if (whiteout) {
+		/* The new object takes over the whiteout's inode charge. */
+		inodes = 0;
 		err = rwl_inherit(d_inode(parent), obj);
-		if (err) {
-			rwl_uncharge(rule, 0, inodes);
+		if (err)
 			goto out_revert;
-		}
 		upper = rwl_create_over_whiteout(sb, udir, &dentry->d_name, obj);
-	} else {
-		upper = rwl_create_in_place(sb, udir, &dentry->d_name, obj);
 	}
 	err = PTR_ERR(upper);
-	if (IS_ERR(upper)) {
-		rwl_uncharge(rule, 0, inodes);
+	if (IS_ERR(upper))
 		goto out_revert;
-	}
 
 	if (link_inode) {
 		ihold(link_inode);

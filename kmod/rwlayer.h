@@ -10,8 +10,9 @@
  *
  *   rwl_mounts_lock (netlink.c, while finding the mount; the family runs
  *   its requests in parallel, without the core's genl_mutex)
- *     rwl_fs.rules_lock (table changes and resets; they look up, create
- *     and remove through the union, so it comes before the VFS's locks)
+ *     rwl_fs.rules_lock (table changes and resets; empty rules create
+ *     through the union and resets remove in the upper, so it comes
+ *     before the VFS's locks)
  *       union directory i_rwsem (VFS; lock_rename() for renames)
  *         union inode i_rwsem (VFS for setattr, setxattr, fileattr;
  *         ours around write and fallocate)
@@ -23,6 +24,9 @@
  *     rwl_fs.place_lock (write side) -> rename_lock -> dentry d_lock
  *     sb->s_inode_list_lock -> inode i_lock (reset's inode walk)
  *   leaves: rwl_in_use_lock (super.c), inode hash lock (iget5 callbacks)
+ *   no lock of ours: rule charges and the netlink events they send
+ *   (GFP_NOFS), so they may run under any of the above, upper
+ *   directories included
  *
  * Whatever runs below the union's own locks calls the real filesystems
  * with the mounter's credentials (rwl_override_creds()); the caller's
