@@ -128,17 +128,51 @@ static int rwl_reset_upper(struct super_block *sb, struct rwl_rule *rule,
 	return err;
 }
 
-/* Is @inner's path @path or below it?  The caller holds rules_lock. */
-static bool rwl_rule_within(struct rwl_fs *ofs, const struct rwl_rule *inner,
-			    const char *path)
+/* Is @p the path @top or below it? */
+static bool rwl_path_within(const char *p, const char *top)
 {
-	size_t len = strlen(path);
+	size_t len = strlen(top);
+
+	return !strncmp(p, top, len) && (p[len] == '\0' || p[len] == '/');
+}
+
+/*
+ * Is @inner's path @path or below it?  Also without rules_lock: a path
+ * is freed only after a grace period (rwl_slot_fill()).
+ */
+static bool rwl_rule_within(const struct rwl_rule *inner, const char *path)
+{
 	const char *p;
+	bool within;
 
 	if (!inner)
 		return false;
-	p = rwl_rule_path_locked(ofs, inner);
-	return !strncmp(p, path, len) && (p[len] == '\0' || p[len] == '/');
+	rcu_read_lock();
+	p = rcu_dereference(inner->path);
+	within = p && rwl_path_within(p, path);
+	rcu_read_unlock();
+	return within;
+}
+
+/*
+ * Is a rule at @path, around it or inside it being reset?  A change
+ * there would race with the removal.  The caller holds rules_lock.
+ */
+bool rwl_reset_under_way(struct rwl_fs *ofs, const char *path)
+{
+	struct rwl_rule *rule;
+	const char *p;
+	unsigned int i;
+
+	for (i = 0; i < RWL_MAX_RULES; i++) {
+		rule = ofs->rules[i];
+		if (!rule || !rule->active || !rule->resetting)
+			continue;
+		p = rwl_rule_path_locked(ofs, rule);
+		if (rwl_path_within(p, path) || rwl_path_within(path, p))
+			return true;
+	}
+	return false;
 }
 
 /*
@@ -183,7 +217,7 @@ static u64 rwl_forget_inodes(struct rwl_fs *ofs, struct rwl_rule *rule,
 		} else if (is_subdir(upper, top)) {
 			WRITE_ONCE(oi->stale, true);
 			remove_inode_hash(inode);
-			if (!rwl_rule_within(ofs, charged, path))
+			if (!rwl_rule_within(charged, path))
 				rwl_uncharge(charged, oi->charged_bytes, 1);
 			rwl_inode_charge_to(inode, NULL);
 			oi->charged_bytes = 0;
@@ -205,7 +239,7 @@ static unsigned int rwl_open_files_within(struct rwl_fs *ofs, const char *path)
 
 	for (i = 0; i < RWL_MAX_RULES; i++) {
 		if (ofs->rules[i] && ofs->rules[i]->active &&
-		    rwl_rule_within(ofs, ofs->rules[i], path))
+		    rwl_rule_within(ofs->rules[i], path))
 			n += atomic_read(&ofs->rules[i]->open_files);
 	}
 	return n;
@@ -225,7 +259,7 @@ static int rwl_reset_inner(struct rwl_fs *ofs, struct rwl_rule *rule,
 	for (i = 0; i < RWL_MAX_RULES && !err; i++) {
 		inner = ofs->rules[i];
 		if (!inner || !inner->active || inner == rule ||
-		    !rwl_rule_within(ofs, inner, path))
+		    !rwl_rule_within(inner, path))
 			continue;
 		atomic64_set(&inner->bytes, 0);
 		atomic64_set(&inner->inodes, 0);
@@ -239,25 +273,21 @@ static int rwl_reset_inner(struct rwl_fs *ofs, struct rwl_rule *rule,
 	return err;
 }
 
-/* The caller holds rules_lock. */
-int rwl_rule_reset(struct rwl_fs *ofs, struct rwl_rule *rule, bool force,
-		   struct netlink_ext_ack *extack)
+/*
+ * Remove what @rule's upper holds and forget the inodes that showed it;
+ * *@kept: how many inodes @rule still pays for.  Runs without
+ * rules_lock, with @rule marked resetting.
+ */
+static int rwl_reset_content(struct rwl_fs *ofs, struct rwl_rule *rule,
+			     const char *path, u64 *kept,
+			     struct netlink_ext_ack *extack)
 {
 	struct super_block *sb = ofs->sb;
-	const char *path = rwl_rule_path_locked(ofs, rule);
 	const struct cred *old_cred;
 	struct dentry *upper;
-	u64 kept;
 	int err;
 
-	if (!strcmp(path, "/")) {
-		NL_SET_ERR_MSG(extack, "the root's rule cannot be reset; remount instead");
-		return -EINVAL;
-	}
-	if (!force && rwl_open_files_within(ofs, path)) {
-		NL_SET_ERR_MSG(extack, "files are open under the rule (force resets anyway)");
-		return -EBUSY;
-	}
+	*kept = 0;
 	err = mnt_want_write(ofs->upper.mnt);
 	if (err) {
 		NL_SET_ERR_MSG(extack, "the upper filesystem is read-only");
@@ -280,16 +310,54 @@ int rwl_rule_reset(struct rwl_fs *ofs, struct rwl_rule *rule, bool force,
 	 * what is gone: absent names are looked up again, inodes forgotten.
 	 */
 	atomic_inc(&ofs->resets);
-	kept = upper ? rwl_forget_inodes(ofs, rule, path, upper,
-					 rule->kind != RWL_RULE_FILE) : 0;
+	if (upper)
+		*kept = rwl_forget_inodes(ofs, rule, path, upper,
+					  rule->kind != RWL_RULE_FILE);
 	dput(upper);
+	if (err)
+		NL_SET_ERR_MSG(extack, "the rule's content was removed only in part");
+	return err;
+}
+
+/*
+ * Called with rules_lock held, which is dropped while the upper content
+ * goes (a big tree takes minutes): meanwhile the rule is marked
+ * resetting, and only what would race with the removal waits for it
+ * (EBUSY): deleting the rule, resetting it or a rule around or inside
+ * it, adding a rule there.  Other rules and requests go on.
+ */
+int rwl_rule_reset(struct rwl_fs *ofs, struct rwl_rule *rule, bool force,
+		   struct netlink_ext_ack *extack)
+{
+	/* Stays: the slot is not reused while the rule is resetting. */
+	const char *path = rwl_rule_path_locked(ofs, rule);
+	u64 kept;
+	int err;
+
+	if (!strcmp(path, "/")) {
+		NL_SET_ERR_MSG(extack, "the root's rule cannot be reset; remount instead");
+		return -EINVAL;
+	}
+	if (rwl_reset_under_way(ofs, path)) {
+		NL_SET_ERR_MSG(extack, "a reset of this rule or one around or in it is under way");
+		return -EBUSY;
+	}
+	if (!force && rwl_open_files_within(ofs, path)) {
+		NL_SET_ERR_MSG(extack, "files are open under the rule (force resets anyway)");
+		return -EBUSY;
+	}
+
+	rule->resetting = true;
+	mutex_unlock(&ofs->rules_lock);
+	err = rwl_reset_content(ofs, rule, path, &kept, extack);
+	mutex_lock(&ofs->rules_lock);
+	rule->resetting = false;
+
 	atomic64_set(&rule->bytes, 0);
 	atomic64_set(&rule->inodes, kept);
 	rwl_rule_rearm(rule);
-	if (err) {
-		NL_SET_ERR_MSG(extack, "the rule's content was removed only in part");
+	if (err)
 		return err;
-	}
 	err = rwl_reset_inner(ofs, rule, path, extack);
 	rwl_event_rule(ofs, rule, RWLAYER_EVENT_RULE_RESET);
 	return err;

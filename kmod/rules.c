@@ -595,6 +595,10 @@ int rwl_rule_add(struct rwl_fs *ofs, struct rwl_rule_spec *spec,
 		NL_SET_ERR_MSG(extack, "that path already has a rule");
 		return -EEXIST;
 	}
+	if (rwl_reset_under_way(ofs, spec->path)) {
+		NL_SET_ERR_MSG(extack, "a rule around or inside that path is being reset");
+		return -EBUSY;
+	}
 	rule = rwl_slot_fill(ofs, spec);
 	if (IS_ERR(rule)) {
 		if (PTR_ERR(rule) == -ENOSPC)
@@ -631,6 +635,10 @@ int rwl_rule_del(struct rwl_fs *ofs, const char *path,
 	if (!rule) {
 		NL_SET_ERR_MSG(extack, "no rule for that path");
 		return -ENOENT;
+	}
+	if (rule->resetting) {
+		NL_SET_ERR_MSG(extack, "the rule is being reset");
+		return -EBUSY;
 	}
 	rule->active = false;
 	err = rwl_tree_publish(ofs);

@@ -10,9 +10,9 @@
  *
  *   rwl_mounts_lock (netlink.c, while finding the mount; the family runs
  *   its requests in parallel, without the core's genl_mutex)
- *     rwl_fs.rules_lock (table changes and resets; empty rules create
- *     through the union and resets remove in the upper, so it comes
- *     before the VFS's locks)
+ *     rwl_fs.rules_lock (table changes; empty rules create through the
+ *     union, so it comes before the VFS's locks.  A reset drops it while
+ *     it removes in the upper, with its rule marked resetting)
  *       union directory i_rwsem (VFS; lock_rename() for renames)
  *         union inode i_rwsem (VFS for setattr, setxattr, fileattr;
  *         ours around write and fallocate)
@@ -97,6 +97,7 @@ struct rwl_rule {
 	char __rcu *path;		/* normalized, "/" for the root */
 	enum rwl_rule_kind kind;
 	bool active;			/* false: a free slot */
+	bool resetting;			/* rwl_rule_reset() under way */
 	unsigned int gen;		/* which rule holds the slot */
 	struct rwl_dir_owner owner;	/* empty rules */
 	u64 max_bytes;			/* 0: no limit */
@@ -395,6 +396,7 @@ int rwl_rule_add(struct rwl_fs *ofs, struct rwl_rule_spec *spec,
 		 struct netlink_ext_ack *extack);
 int rwl_rule_del(struct rwl_fs *ofs, const char *path,
 		 struct netlink_ext_ack *extack);
+bool rwl_reset_under_way(struct rwl_fs *ofs, const char *path);
 int rwl_rule_reset(struct rwl_fs *ofs, struct rwl_rule *rule, bool force,
 		   struct netlink_ext_ack *extack);
 struct rwl_rule *rwl_rule_find(struct rwl_fs *ofs, const char *path);

@@ -1014,6 +1014,100 @@ TEST_F(nl, reset_nested_rules)
 	EXPECT_EQ(2, dump_rules(&self->nl, id, NULL, 0));
 }
 
+/*
+ * A reset of @path by a child process with a socket of its own, tried
+ * again while a reset of a rule inside it (the parent's probe) is under
+ * way.
+ */
+static pid_t reset_in_child(uint32_t id, const char *path)
+{
+	struct rwl_nl nl;
+	pid_t pid = fork();
+	int ret;
+
+	if (pid)
+		return pid;
+	if (rwl_nl_open(&nl))
+		_exit(2);
+	do
+		ret = reset_rule(&nl, id, path, false);
+	while (ret == -EBUSY);
+	_exit(ret ? 1 : 0);
+}
+
+static bool child_done(pid_t pid, int *status)
+{
+	return waitpid(pid, status, WNOHANG) == pid;
+}
+
+/*
+ * A reset does not hold the mount's rules up while it removes a big tree:
+ * requests for other rules go on, and what would race with the removal
+ * (a reset inside it, a rule added inside it, deleting it) is refused at
+ * once with EBUSY rather than waiting for it (a delete that waited would
+ * then have deleted the rule).
+ */
+TEST_F_TIMEOUT(nl, reset_lets_other_rules_work, 240)
+{
+	char name[64];
+	int i, j, ret, status = 0;
+	bool done;
+	uint32_t id;
+	pid_t pid;
+
+	ASSERT_EQ(0, mount_rw(self, "rule=/var:union,rule=/var/tmp:union,rule=/etc:union",
+			      &id));
+	/* A second or more to remove under TCG, far more than a request. */
+	for (i = 0; i < 30; i++) {
+		snprintf(name, sizeof(name), "var/big%d", i);
+		ASSERT_EQ(0, rwl_mk(self->m, name, 'd', NULL));
+		for (j = 0; j < 100; j++) {
+			snprintf(name, sizeof(name), "var/big%d/f%d", i, j);
+			ASSERT_EQ(0, rwl_mk(self->m, name, 'f', NULL));
+		}
+	}
+
+	pid = reset_in_child(id, "/var");
+	ASSERT_LT(0, pid);
+	/* Under way once a reset inside it is refused; it waited before. */
+	do {
+		ret = reset_rule(&self->nl, id, "/var/tmp", false);
+		done = child_done(pid, &status);
+	} while (!ret && !done);
+	EXPECT_NL_ERR(&self->nl, ret, -EBUSY, "under way");
+
+	/* The other rules of the mount meanwhile. */
+	EXPECT_EQ(0, get_rule(&self->nl, id, "/etc", &self->obj));
+	EXPECT_EQ(0, set_rule_bytes(&self->nl, id, "/etc", 1 << 20));
+	EXPECT_EQ(0, add_rule(&self->nl, id, "/deep", RWLAYER_RULE_UNION, 0, 0, 0));
+	EXPECT_EQ(0, rwl_mk(self->m, "etc/during", 'f', "during"));
+	EXPECT_EQ(4, dump_rules(&self->nl, id, NULL, 0));
+	/* Only what the reset could not finish first: its answers. */
+	if (!done && !child_done(pid, &status)) {
+		EXPECT_NL_ERR(&self->nl, add_rule(&self->nl, id, "/var/big1",
+						  RWLAYER_RULE_EMPTY, 0, 0, 0),
+			      -EBUSY, "being reset");
+		EXPECT_NL_ERR(&self->nl, del_rule(&self->nl, id, "/var"), -EBUSY,
+			      "being reset");
+		EXPECT_NL_ERR(&self->nl, reset_rule(&self->nl, id, "/var", false),
+			      -EBUSY, "under way");
+		ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	} else {
+		TH_LOG("the reset ended before the conflicting requests");
+	}
+	EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+
+	/* All of it gone, the rules as they were. */
+	EXPECT_EQ(ENOENT, rwl_exists(rwl_at(self->m, "var/big0")));
+	EXPECT_EQ(ENOENT, rwl_exists(rwl_at(self->m, "var/big29")));
+	EXPECT_STREQ("boot", rwl_cat(self->m, "var/log"));
+	EXPECT_STREQ("during", rwl_cat(self->m, "etc/during"));
+	ASSERT_EQ(0, get_rule(&self->nl, id, "/var", &self->obj));
+	EXPECT_EQ(0, self->obj.bytes);
+	EXPECT_EQ(0, reset_rule(&self->nl, id, "/var/tmp", false)) TH_LOG("%s", self->nl.ext_msg);
+	EXPECT_EQ(0, del_rule(&self->nl, id, "/var")) TH_LOG("%s", self->nl.ext_msg);
+}
+
 /* ---- malformed requests ------------------------------------------------ */
 
 TEST_F(nl, missing_attrs)
