@@ -374,13 +374,17 @@ static bool rwl_fill_mapped(struct dir_context *ctx, const char *name,
 {
 	struct rwl_dir_mapper *m = container_of(ctx, struct rwl_dir_mapper,
 						ctx);
-	u64 dot = rwl_dot_ino(m->dir, name, namelen);
+	u64 dot;
 
-	/* Its subdirectories live in this layer alone (rwl_dir_ino()). */
-	if (dot)
-		ino = dot;
-	else if (d_type == DT_DIR)
-		ino = rwl_dir_ino(RWL_FS(m->dir->d_sb), m->layer, ino) ?: ino;
+	/* Most entries, as they are: the cheapest test first. */
+	if (name[0] == '.' || d_type == DT_DIR) {
+		dot = rwl_dot_ino(m->dir, name, namelen);
+		/* Its subdirectories live in this layer alone (rwl_dir_ino()). */
+		if (dot)
+			ino = dot;
+		else if (d_type == DT_DIR)
+			ino = rwl_dir_ino(RWL_FS(m->dir->d_sb), m->layer, ino) ?: ino;
+	}
 	return m->caller->actor(m->caller, name, namelen, offset, ino, d_type);
 }
 
