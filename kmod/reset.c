@@ -128,11 +128,13 @@ static int rwl_reset_upper(struct super_block *sb, struct rwl_rule *rule,
 	return err;
 }
 
-/* Is @p the path @top or below it? */
+/* Is @p the path @top or below it?  Every path is below "/". */
 static bool rwl_path_within(const char *p, const char *top)
 {
 	size_t len = strlen(top);
 
+	if (len == 1)
+		return true;
 	return !strncmp(p, top, len) && (p[len] == '\0' || p[len] == '/');
 }
 
@@ -322,9 +324,9 @@ static int rwl_reset_content(struct rwl_fs *ofs, struct rwl_rule *rule,
 /*
  * Called with rules_lock held, which is dropped while the upper content
  * goes (a big tree takes minutes): meanwhile the rule is marked
- * resetting, and only what would race with the removal waits for it
- * (EBUSY): deleting the rule, resetting it or a rule around or inside
- * it, adding a rule there.  Other rules and requests go on.
+ * resetting, and only what would race with the removal or the inode
+ * walk's charges is refused (EBUSY): adding, deleting or resetting the
+ * rule or a rule around or inside it.  Other rules and requests go on.
  */
 int rwl_rule_reset(struct rwl_fs *ofs, struct rwl_rule *rule, bool force,
 		   struct netlink_ext_ack *extack)

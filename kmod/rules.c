@@ -636,8 +636,9 @@ int rwl_rule_del(struct rwl_fs *ofs, const char *path,
 		NL_SET_ERR_MSG(extack, "no rule for that path");
 		return -ENOENT;
 	}
-	if (rule->resetting) {
-		NL_SET_ERR_MSG(extack, "the rule is being reset");
+	/* The reset's inode walk may be crediting it. */
+	if (rwl_reset_under_way(ofs, path)) {
+		NL_SET_ERR_MSG(extack, "the rule, or one around or inside it, is being reset");
 		return -EBUSY;
 	}
 	rule->active = false;

@@ -1043,9 +1043,9 @@ static bool child_done(pid_t pid, int *status)
 /*
  * A reset does not hold the mount's rules up while it removes a big tree:
  * requests for other rules go on, and what would race with the removal
- * (a reset inside it, a rule added inside it, deleting it) is refused at
- * once with EBUSY rather than waiting for it (a delete that waited would
- * then have deleted the rule).
+ * (a reset inside it, a rule added or deleted around or inside it,
+ * deleting it) is refused at once with EBUSY rather than waiting for it
+ * (a delete that waited would then have deleted the rule).
  */
 TEST_F_TIMEOUT(nl, reset_lets_other_rules_work, 240)
 {
@@ -1087,7 +1087,12 @@ TEST_F_TIMEOUT(nl, reset_lets_other_rules_work, 240)
 		EXPECT_NL_ERR(&self->nl, add_rule(&self->nl, id, "/var/big1",
 						  RWLAYER_RULE_EMPTY, 0, 0, 0),
 			      -EBUSY, "being reset");
+		EXPECT_NL_ERR(&self->nl, add_rule(&self->nl, id, "/",
+						  RWLAYER_RULE_UNION, 0, 0, 0),
+			      -EBUSY, "being reset");
 		EXPECT_NL_ERR(&self->nl, del_rule(&self->nl, id, "/var"), -EBUSY,
+			      "being reset");
+		EXPECT_NL_ERR(&self->nl, del_rule(&self->nl, id, "/var/tmp"), -EBUSY,
 			      "being reset");
 		EXPECT_NL_ERR(&self->nl, reset_rule(&self->nl, id, "/var", false),
 			      -EBUSY, "under way");
