@@ -7,6 +7,7 @@
  * (trusted.overlay.*, trusted.rwlayer.*) are not visible through the
  * union.
  */
+#include <linux/capability.h>
 #include <linux/slab.h>
 #include <linux/xattr.h>
 
@@ -83,15 +84,29 @@ static int rwl_xattr_set(const struct xattr_handler *handler,
 	return rwl_xattr_set_real(dentry, name, value, size, flags);
 }
 
-/* Drop the private names from a list of NUL-terminated names. */
+/*
+ * May the caller see @name in a listing?  Not the private names, and the
+ * trusted.* ones only with CAP_SYS_ADMIN, as the bare filesystem decides
+ * it: the listing itself was made with the mounter's credentials.
+ */
+static bool rwl_can_list(const char *name, bool trusted)
+{
+	if (rwl_is_private_xattr(name))
+		return false;
+	return trusted || strncmp(name, XATTR_TRUSTED_PREFIX,
+				  XATTR_TRUSTED_PREFIX_LEN);
+}
+
+/* Keep what the caller may see of a list of NUL-terminated names. */
 static ssize_t rwl_filter_xattr_list(char *list, ssize_t len)
 {
+	bool trusted = ns_capable_noaudit(&init_user_ns, CAP_SYS_ADMIN);
 	char *src = list, *dst = list;
 	size_t n;
 
 	while (src < list + len) {
 		n = strnlen(src, list + len - src) + 1;
-		if (!rwl_is_private_xattr(src)) {
+		if (rwl_can_list(src, trusted)) {
 			memmove(dst, src, n);
 			dst += n;
 		}
@@ -110,6 +125,7 @@ ssize_t rwl_listxattr(struct dentry *dentry, char *list, size_t size)
 	old_cred = rwl_override_creds(dentry->d_sb);
 	ret = rwl_do_listxattr(realpath.dentry, list, size);
 	revert_creds(old_cred);
+	/* A size query may answer more than the caller then gets. */
 	if (ret <= 0 || !size)
 		return ret;
 	return rwl_filter_xattr_list(list, ret);

@@ -531,6 +531,51 @@ TEST_F(adv, attributes_of_others)
 		    "root_private", NULL, "root_private");
 }
 
+/* 0 if listxattr shows no trusted.* name, EEXIST if it shows one. */
+static int step_list_trusted(const struct adv_step *s)
+{
+	char list[4096];
+	ssize_t len = llistxattr(s->path, list, sizeof(list));
+	ssize_t i;
+
+	if (len < 0)
+		return errno;
+	for (i = 0; i < len; i += strlen(list + i) + 1)
+		if (!strncmp(list + i, "trusted.", 8))
+			return EEXIST;
+	return 0;
+}
+
+/*
+ * The union lists with the mounter's credentials, which see trusted.*
+ * names; a caller without CAP_SYS_ADMIN must not, as on the bare
+ * filesystem.  A lower file's name and one set through the union (so in
+ * the upper copy).
+ */
+TEST_F(adv, trusted_names_hidden_from_users)
+{
+	struct adv_step ls = { .fn = step_list_trusted };
+	char list[4096];
+	ssize_t len;
+
+	ASSERT_EQ(0, setxattr(rwl_at(self->ref, "root_file"), "trusted.x", "1", 1, 0));
+	ASSERT_EQ(0, setxattr(rwl_at(self->lower, "root_file"), "trusted.x", "1", 1, 0));
+	ASSERT_EQ(0, setxattr(rwl_at(self->ref, "nobody_file"), "trusted.y", "1", 1, 0));
+	ASSERT_EQ(0, setxattr(rwl_at(self->mnt, "nobody_file"), "trusted.y", "1", 1, 0));
+	ASSERT_EQ(0, drop_caches());
+	ADV_COMPARE("trusted.* names of a lower file", ls, "root_file", NULL,
+		    "root_file");
+	ADV_COMPARE("trusted.* names of a copied-up file", ls, "nobody_file",
+		    NULL, "nobody_file");
+	/* Root still sees them. */
+	len = llistxattr(rwl_at(self->mnt, "root_file"), list, sizeof(list));
+	ASSERT_LT(0, len);
+	EXPECT_NE(NULL, memmem(list, len, "trusted.x", 10));
+	len = llistxattr(rwl_at(self->mnt, "nobody_file"), list, sizeof(list));
+	ASSERT_LT(0, len);
+	EXPECT_NE(NULL, memmem(list, len, "trusted.y", 10));
+}
+
 TEST_F(adv, names_of_others)
 {
 	struct adv_step ul = { .fn = step_unlink }, rn = { .fn = step_rename };
