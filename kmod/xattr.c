@@ -106,6 +106,9 @@ static ssize_t rwl_filter_xattr_list(char *list, ssize_t len)
 
 	while (src < list + len) {
 		n = strnlen(src, list + len - src) + 1;
+		/* The real filesystem's list must end in a NUL. */
+		if (src + n > list + len)
+			return -EIO;
 		if (rwl_can_list(src, trusted)) {
 			memmove(dst, src, n);
 			dst += n;
