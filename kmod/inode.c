@@ -484,6 +484,16 @@ struct rwl_inode_key {
  * name.  A cached union inode is the one found only if its upper copy is
  * the one the lookup found (or neither has one), so no name ever reaches
  * another name's data.
+ *
+ * A directory's union inode is found only while no dentry shows it: given
+ * one with an alias, d_splice_alias() would move that alias (the old
+ * name, with the places and lower stacks cached below it) to the name
+ * looked up, and a subtree would keep another path's rule.  The alias is
+ * elsewhere (the server renamed the lower directory) or an invalidated
+ * one someone still holds; either way the new name gets its own inode.
+ * A lookup adds an alias to a directory inode it found only under
+ * dir_alias_lock, which it holds here, so the list can only shrink
+ * meanwhile (mkdir's inode is a new one).
  */
 static int rwl_inode_test(struct inode *inode, void *data)
 {
@@ -492,6 +502,8 @@ static int rwl_inode_test(struct inode *inode, void *data)
 	struct dentry *cached = READ_ONCE(oi->__upper);
 
 	if (oi->real != key->real)
+		return 0;
+	if (S_ISDIR(key->real->i_mode) && !hlist_empty(&inode->i_dentry))
 		return 0;
 	if (!cached || !key->upper)
 		return !cached && !key->upper;

@@ -306,6 +306,45 @@ static struct dentry *rwl_lookup_negative(struct dentry *dentry,
 	return d_splice_alias(NULL, dentry);
 }
 
+/*
+ * Attach the union inode of what the lookup found.  A directory's inode
+ * is found and attached under dir_alias_lock: rwl_inode_test() passes
+ * over inodes that show under another name, and two lookups of one
+ * directory (its old name and the new one, while the server renames it)
+ * must not both find it alias-free, or d_splice_alias() would move the
+ * first dentry, with the places cached below it, to the second name.
+ */
+static struct dentry *rwl_lookup_instantiate(struct dentry *dentry,
+					     struct rwl_entry *entry,
+					     struct dentry *upper,
+					     const struct rwl_origin *origin)
+{
+	struct super_block *sb = dentry->d_sb;
+	struct mutex *alias_lock = &RWL_FS(sb)->dir_alias_lock;
+	bool dir = d_is_dir(upper ?: entry->stack[0].dentry);
+	struct inode *inode;
+	struct dentry *ret;
+
+	if (dir)
+		mutex_lock(alias_lock);
+	inode = rwl_get_inode(sb, upper, entry->num ? &entry->stack[0] : NULL,
+			      origin);
+	dput(upper);
+	if (IS_ERR(inode)) {
+		rwl_entry_free(entry);
+		ret = ERR_CAST(inode);
+		goto out_unlock;
+	}
+	rwl_inherit_charge(inode, entry->place.rule);
+	dentry->d_fsdata = entry;
+	rwl_inode_set_in_rule(inode, dentry);
+	ret = d_splice_alias(inode, dentry);
+out_unlock:
+	if (dir)
+		mutex_unlock(alias_lock);
+	return ret;
+}
+
 struct dentry *rwl_lookup(struct inode *dir, struct dentry *dentry,
 			  unsigned int flags)
 {
@@ -315,7 +354,6 @@ struct dentry *rwl_lookup(struct inode *dir, struct dentry *dentry,
 	struct dentry *upper = NULL;
 	const struct cred *old_cred;
 	struct rwl_entry *entry;
-	struct inode *inode;
 	struct timespec64 latest;
 	bool whiteout, hide, sure;
 	int n = 0, err;
@@ -368,17 +406,7 @@ struct dentry *rwl_lookup(struct inode *dir, struct dentry *dentry,
 		return rwl_lookup_negative(dentry, stamp, sure);
 	}
 
-	inode = rwl_get_inode(sb, upper, n ? &entry->stack[0] : NULL,
-			      has_origin);
-	dput(upper);
-	if (IS_ERR(inode)) {
-		rwl_entry_free(entry);
-		return ERR_CAST(inode);
-	}
-	rwl_inherit_charge(inode, entry->place.rule);
-	dentry->d_fsdata = entry;
-	rwl_inode_set_in_rule(inode, dentry);
-	return d_splice_alias(inode, dentry);
+	return rwl_lookup_instantiate(dentry, entry, upper, has_origin);
 
 out_revert:
 	revert_creds(old_cred);

@@ -14,6 +14,8 @@
  *     union, so it comes before the VFS's locks.  A reset drops it while
  *     it removes in the upper, with its rule marked resetting)
  *       union directory i_rwsem (VFS; lock_rename() for renames)
+ *         rwl_fs.dir_alias_lock (lookup: a directory's union inode
+ *         found and its dentry attached; d_splice_alias() inside)
  *         union inode i_rwsem (VFS for setattr, setxattr, fileattr;
  *         ours around write and fallocate)
  *           rwl_inode.lock (copy-up, usage charges)
@@ -155,6 +157,8 @@ struct rwl_fs {
 	struct rwl_rule_node __rcu *rule_root;
 	unsigned int rule_gen;
 	seqlock_t place_lock;
+	/* Lookups finding a directory's union inode (rwl_inode_test()). */
+	struct mutex dir_alias_lock;
 	atomic_t resets;		/* rule resets: absent names may appear */
 	/* The netlink family's view: see netlink.c. */
 	struct list_head mounts_link;

@@ -503,6 +503,7 @@ static int rwl_fill_super(struct super_block *sb, struct fs_context *fc)
 	/* From here on rwl_kill_sb() releases whatever was set up. */
 	sb->s_fs_info = ofs;
 	ofs->sb = sb;
+	mutex_init(&ofs->dir_alias_lock);
 	err = rwl_make_creator_cred(ofs);
 	if (err)
 		return err;

@@ -82,15 +82,20 @@ FIXTURE_TEARDOWN(race)
 }
 
 /* The image server swaps lower ro/p and ro/s (both have q/g). */
-static void race_server(struct race_state *st, const char *lower)
+static int race_swap_lowers(const char *lower)
 {
 	char p[RWL_PATH], s[RWL_PATH], t[RWL_PATH];
 
 	rwl_pathf(p, "%s/ro/p", lower);
 	rwl_pathf(s, "%s/ro/s", lower);
 	rwl_pathf(t, "%s/ro/t", lower);
+	return rename(p, t) || rename(s, p) || rename(t, s) ? -1 : 0;
+}
+
+static void race_server(struct race_state *st, const char *lower)
+{
 	while (!st->stop) {
-		if (rename(p, t) || rename(s, p) || rename(t, s))
+		if (race_swap_lowers(lower))
 			st->errors++;
 	}
 }
@@ -273,6 +278,45 @@ static int race_check_upper(const char *path, const struct stat *sb, int type,
 	}
 	snprintf(race_stray, sizeof(race_stray), "%s", rel);
 	return 1;
+}
+
+/*
+ * Both lower directories were looked up through the union, with a child
+ * each, before the server swapped them.  Walking one of the names first
+ * finds the directory the other name showed: its cached dentry must not
+ * move over (d_splice_alias()) with the places below it, or the rule of
+ * /ro/p/q would follow the directory to /ro/s/q, and /ro/p/q would turn
+ * read-only.  Each walk order shows one of the two.
+ */
+static void race_swap_cached(struct __test_metadata *_metadata,
+			     FIXTURE_DATA(race) *self, bool rule_side_first)
+{
+	const char *m = self->rw.mnt;
+	struct stat st;
+
+	ASSERT_EQ(0, stat(pf("%s/ro/p/q/g", m), &st));
+	ASSERT_EQ(0, stat(pf("%s/ro/s/q/g", m), &st));
+	ASSERT_EQ(0, race_swap_lowers(self->rw.lower));
+	if (rule_side_first)
+		EXPECT_EQ(0, race_write_step(pf("%s/ro/p/q/y", m), 0));
+	EXPECT_EQ(EROFS, race_write_step(pf("%s/ro/s/q/x", m), 0));
+	EXPECT_EQ(EROFS, race_write_step(pf("%s/ro/s/q/g", m), 2));
+	EXPECT_EQ(0, race_write_step(pf("%s/ro/p/q/z", m), 0));
+	EXPECT_STREQ("s", rwl_cat(m, "ro/p/q/g"));
+	EXPECT_STREQ("p", rwl_cat(m, "ro/s/q/g"));
+	race_upper_root = self->rw.upper;
+	EXPECT_EQ(0, nftw(self->rw.upper, race_check_upper, 16, FTW_PHYS))
+		TH_LOG("in the upper, outside the rules: %s", race_stray);
+}
+
+TEST_F(race, server_swap_old_name_first)
+{
+	race_swap_cached(_metadata, self, false);
+}
+
+TEST_F(race, server_swap_rule_name_first)
+{
+	race_swap_cached(_metadata, self, true);
 }
 
 TEST_F_TIMEOUT(race, no_write_outside_rules, 200)
