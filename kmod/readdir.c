@@ -39,6 +39,7 @@ struct rwl_dir_file {
 	struct file *realfile;		/* single-layer directory */
 	const struct rwl_layer *layer;	/* ... its layer */
 	bool lower_only;		/* ... a lower */
+	unsigned int dots_listed;	/* ... RWL_DOT, RWL_DOTDOT since pos 0 */
 	struct rwl_dir_snapshot *snap;	/* merged directory, NULL until read */
 };
 
@@ -360,13 +361,34 @@ static int rwl_iterate_merged(struct file *file, struct dir_context *ctx)
 	return 0;
 }
 
-/* A single-layer directory's entries, with the numbers stat() reports. */
+#define RWL_DOT		1
+#define RWL_DOTDOT	2
+
+/*
+ * A single-layer directory's entries, with the numbers stat() reports.
+ * Only the dot entries and subdirectories need another number, so in a
+ * directory without subdirectories (a link count of 2) the real
+ * directory hands its entries straight to the caller once both dots are
+ * listed: the first other entry stops the mapped pass (@handover).
+ */
 struct rwl_dir_mapper {
 	struct dir_context ctx;
 	struct dir_context *caller;
 	struct dentry *dir;
 	const struct rwl_layer *layer;
+	unsigned int *dots_listed;
+	bool leaf;
+	bool handover;
 };
+
+static bool rwl_fill_dot(struct rwl_dir_mapper *m, const char *name,
+			 int namelen, loff_t offset, u64 ino)
+{
+	if (!m->caller->actor(m->caller, name, namelen, offset, ino, DT_DIR))
+		return false;
+	*m->dots_listed |= namelen == 1 ? RWL_DOT : RWL_DOTDOT;
+	return true;
+}
 
 static bool rwl_fill_mapped(struct dir_context *ctx, const char *name,
 			    int namelen, loff_t offset, u64 ino,
@@ -379,11 +401,15 @@ static bool rwl_fill_mapped(struct dir_context *ctx, const char *name,
 	/* Most entries, as they are: the cheapest test first. */
 	if (name[0] == '.' || d_type == DT_DIR) {
 		dot = rwl_dot_ino(m->dir, name, namelen);
-		/* Its subdirectories live in this layer alone (rwl_dir_ino()). */
 		if (dot)
-			ino = dot;
-		else if (d_type == DT_DIR)
+			return rwl_fill_dot(m, name, namelen, offset, dot);
+		/* Its subdirectories live in this layer alone (rwl_dir_ino()). */
+		if (d_type == DT_DIR)
 			ino = rwl_dir_ino(RWL_FS(m->dir->d_sb), m->layer, ino) ?: ino;
+	} else if (m->leaf && *m->dots_listed == (RWL_DOT | RWL_DOTDOT)) {
+		/* Not listed: the real directory lists it again. */
+		m->handover = true;
+		return false;
 	}
 	return m->caller->actor(m->caller, name, namelen, offset, ino, d_type);
 }
@@ -397,11 +423,17 @@ static int rwl_iterate_single(struct file *file, struct dir_context *ctx)
 		.caller = ctx,
 		.dir = file->f_path.dentry,
 		.layer = od->layer,
+		.dots_listed = &od->dots_listed,
+		.leaf = file_inode(od->realfile)->i_nlink == 2,
 	};
 	int err;
 
+	if (ctx->pos == 0)
+		od->dots_listed = 0;
 	err = rwl_do_iterate(od->realfile, &m.ctx);
 	ctx->pos = m.ctx.pos;
+	if (!err && m.handover)
+		err = rwl_do_iterate(od->realfile, ctx);
 	return err;
 }
 
@@ -428,6 +460,8 @@ static loff_t rwl_dir_llseek(struct file *file, loff_t offset, int whence)
 	if (od->realfile) {
 		ret = vfs_llseek(od->realfile, offset, whence);
 		file->f_pos = od->realfile->f_pos;
+		/* The dots may lie after the new position: map everything. */
+		od->dots_listed = 0;
 		return ret;
 	}
 

@@ -7,7 +7,7 @@
  * merged and single-layer directories, for ".", ".." and copied-up files.
  * find, du, tar and rsync -H rely on both.
  */
-#include "rwl_rw.h"
+#include "rwl_tree.h"
 
 #define NDIRS	8
 #define MAXDIRS	64
@@ -114,27 +114,36 @@ TEST_F(ident, directories_unique_and_stable)
  * Every name readdir lists in @dir has d_ino == st_ino (but ".." of the
  * mount's root, which stat() takes across the mount, as on any fs).
  */
-static void expect_dino_matches(struct __test_metadata *_metadata,
-				const char *dir, bool root)
+static void expect_dents_match(struct __test_metadata *_metadata,
+			       const char *dir, bool root,
+			       const struct rwl_dents *d)
 {
-	struct rwl_dents d = { 0 };
 	char p[RWL_PATH];
 	struct stat st;
 	size_t i;
 
-	ASSERT_LT(0, rwl_list_dir(dir, 4096, &d));
-	for (i = 0; i < d.num; i++) {
-		if (root && !strcmp(d.v[i].name, ".."))
+	for (i = 0; i < d->num; i++) {
+		if (root && !strcmp(d->v[i].name, ".."))
 			continue;
-		rwl_pathf(p, "%s/%s", dir, d.v[i].name);
+		rwl_pathf(p, "%s/%s", dir, d->v[i].name);
 		ASSERT_EQ(0, lstat(p, &st)) TH_LOG("lstat %s", p);
-		EXPECT_EQ((uint64_t)st.st_ino, d.v[i].ino)
+		EXPECT_EQ((uint64_t)st.st_ino, d->v[i].ino)
 			TH_LOG("%s: d_ino %llu, st_ino %llu", p,
-			       (unsigned long long)d.v[i].ino,
+			       (unsigned long long)d->v[i].ino,
 			       (unsigned long long)st.st_ino);
 	}
+}
+
+static void expect_dino_matches(struct __test_metadata *_metadata,
+				const char *dir, bool root)
+{
+	struct rwl_dents d = { 0 };
+
+	ASSERT_LT(0, rwl_list_dir(dir, 4096, &d));
+	expect_dents_match(_metadata, dir, root, &d);
 	rwl_dents_free(&d);
 }
+
 
 TEST_F(ident, readdir_ino_is_st_ino)
 {
@@ -146,6 +155,71 @@ TEST_F(ident, readdir_ino_is_st_ino)
 	ASSERT_EQ(0, rwl_write_text("/proc/sys/vm/drop_caches", "2"));
 	for (i = 0; i < ndirs; i++)
 		expect_dino_matches(_metadata, dirs[i].path, !i);
+}
+
+/*
+ * A directory without subdirectories is listed by the real one once the
+ * dots are (readdir.c): the numbers must stay right when the listing
+ * comes in pieces of one or two entries, and after seeks back to the
+ * start and to just past ".".
+ */
+static void expect_leaf_matches(struct __test_metadata *_metadata,
+				const char *dir)
+{
+	struct rwl_dents d = { 0 };
+	char buf[64];
+	ssize_t n;
+	int fd;
+
+	ASSERT_EQ(0, rwl_write_text("/proc/sys/vm/drop_caches", "2"));
+	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	ASSERT_LE(0, fd);
+	ASSERT_LT(0, rwl_getdents_all(fd, sizeof(buf), &d));
+	EXPECT_EQ(22, d.num);
+	expect_dents_match(_metadata, dir, false, &d);
+
+	/* Past the first entry only, from the start, then from there. */
+	ASSERT_EQ(0, lseek(fd, 0, SEEK_SET));
+	n = getdents64(fd, buf, 32);
+	ASSERT_LT(0, n);
+	rwl_dents_free(&d);
+	ASSERT_LT(0, rwl_getdents_all(fd, sizeof(buf), &d));
+	EXPECT_EQ(21, d.num);
+	expect_dents_match(_metadata, dir, false, &d);
+	ASSERT_EQ(((struct rwl_dirent64 *)buf)->d_off,
+		  lseek(fd, ((struct rwl_dirent64 *)buf)->d_off, SEEK_SET));
+	rwl_dents_free(&d);
+	ASSERT_LT(0, rwl_getdents_all(fd, 4096, &d));
+	EXPECT_EQ(21, d.num);
+	expect_dents_match(_metadata, dir, false, &d);
+	rwl_dents_free(&d);
+	close(fd);
+}
+
+static int make_leaf(const char *dir)
+{
+	char p[RWL_PATH];
+	int i;
+
+	if (mkdir(dir, 0755))
+		return -errno;
+	for (i = 0; i < 20; i++) {
+		if (rwl_write_text(rwl_pathf(p, "%s/file%02d", dir, i), "x"))
+			return -EIO;
+	}
+	return 0;
+}
+
+TEST_F(ident, leaf_directory_listed_in_pieces)
+{
+	const char *m = self->rw.mnt;
+
+	/* Lower only (the server adds it; the bare tmpfs too), upper only. */
+	ASSERT_EQ(0, make_leaf(pf("%s/lowerleaf", self->rw.lower)));
+	expect_leaf_matches(_metadata, pf("%s/lowerleaf", self->rw.lower));
+	expect_leaf_matches(_metadata, pf("%s/lowerleaf", m));
+	ASSERT_EQ(0, make_leaf(pf("%s/upperleaf", m)));
+	expect_leaf_matches(_metadata, pf("%s/upperleaf", m));
 }
 
 TEST_HARNESS_MAIN
