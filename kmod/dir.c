@@ -671,10 +671,12 @@ static int rwl_do_rename_locked(struct super_block *sb, struct rwl_rename *r,
 	/*
 	 * One rename does it all: RENAME_WHITEOUT leaves the whiteout the
 	 * old name needs, RENAME_EXCHANGE lets a directory take the place of
-	 * a whiteout (which then sits at the old name, wanted or not).
+	 * a whiteout (which then sits at the old name, wanted or not) and
+	 * hands a whiteout at the new name to an old name that needs one, so
+	 * that an upper out of inodes need not make another.
 	 */
 	whiteout_gone = rwl_is_whiteout(unew);
-	if (whiteout_gone && d_is_dir(uold))
+	if (whiteout_gone && (d_is_dir(uold) || r->whiteout))
 		flags = RENAME_EXCHANGE;
 	else if (r->whiteout)
 		flags = RENAME_WHITEOUT;

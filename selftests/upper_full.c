@@ -160,6 +160,11 @@ TEST_F(full, rmdir_merged)
 	}
 }
 
+/*
+ * The old name needs a whiteout and the new one is a whiteout: they trade
+ * places in one exchange, and no inode is needed (overlayfs does the
+ * same), where making a whiteout would fail for want of one.
+ */
 TEST_F(full, rename_over_whiteout)
 {
 	int err;
@@ -167,18 +172,11 @@ TEST_F(full, rename_over_whiteout)
 	ASSERT_EQ(0, unlink(mnt_at(self, "b")));
 	ASSERT_EQ(0, rwl_write_text(mnt_at(self, "a"), "my a"));
 	ASSERT_EQ(0, fill_inodes(self));
-	if (rename(mnt_at(self, "a"), mnt_at(self, "b"))) {
-		EXPECT_EQ(ENOSPC, errno);
-		CHECK_STAYS({
-			EXPECT_STREQ("my a", content(self, "a", &err));
-			EXPECT_EQ(ENOENT, rwl_exists(mnt_at(self, "b")));
-		});
-	} else {
-		CHECK_STAYS({
-			EXPECT_STREQ("my a", content(self, "b", &err));
-			EXPECT_EQ(ENOENT, rwl_exists(mnt_at(self, "a")));
-		});
-	}
+	EXPECT_EQ(0, rename(mnt_at(self, "a"), mnt_at(self, "b")) ? errno : 0);
+	CHECK_STAYS({
+		EXPECT_STREQ("my a", content(self, "b", &err));
+		EXPECT_EQ(ENOENT, rwl_exists(mnt_at(self, "a")));
+	});
 }
 
 TEST_F(full, rename_dir_over_whiteout)
