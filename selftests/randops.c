@@ -7,11 +7,16 @@
  *
  * Each side is two lower layers built from the seed (files with content
  * and trusted.* xattrs, sparse files, directories merged across the
- * layers, symlinks, fifos, and in the top layer whiteouts and opaque
- * directories) plus a tmpfs holding upper/ and work/.  overlayfs is
- * mounted with redirect_dir=off,index=off,metacopy=off,xino=off (what
- * rwlayer is documented to match); rwlayer with lower=, upper=, work= and
- * no rule=, so everything is writable.
+ * layers, symlinks, fifos, files with several names (hard links within
+ * a layer), and in the top layer whiteouts and opaque directories) plus
+ * a tmpfs holding upper/ and work/.  The layers' entries belong to root,
+ * to uid 65534 or to uid 1000 (groups likewise), with modes that let
+ * 65534 write some and not others: set-user-ID and set-group-ID files,
+ * set-group-ID, sticky and private directories.  The upper's root is
+ * 0755, 0777 or 01777.  overlayfs is mounted with redirect_dir=off,
+ * index=off,metacopy=off,xino=off (what rwlayer is documented to match);
+ * rwlayer with lower=, upper=, work= and no rule=, so everything is
+ * writable.
  *
  * The operations are chosen by a seeded xorshift generator; their paths
  * come from walking the overlayfs side's tree as it is (existing
@@ -22,15 +27,41 @@
  * onto existing names), link, symlink, unlink, mkdir, rmdir, mkfifo,
  * mknod of a whiteout (0/0), chmod, chown, utimensat, set/remove/get/
  * listxattr, readdir, stat, lstat, read, readlink, a read through a file
- * opened before a write, and writes through a file after its unlink.
+ * opened before a write, and writes through a file after its unlink;
+ * and, on both unions at once, a remount (both unmounted and mounted
+ * again on the same layers, so that what the upper holds is read back)
+ * and "echo 2 (or 3) > /proc/sys/vm/drop_caches" (inodes and dentries
+ * evicted).  Each operation has a umask (022, 0, 002 or 077) and runs
+ *  - as root, with every capability;
+ *  - as an unprivileged user (NOBODY_PERCENT, twice that for writes):
+ *    fsuid and fsgid 65534, no groups and an empty effective capability
+ *    set, switched in the test process around the operation
+ *    (become_nobody());
+ *  - or (USERNS_PERCENT) as uid 0 of a user namespace whose only
+ *    mapping is 0 -> 65534, in a child that joins it (run_userns()).
+ * So permissions refuse, owners are checked, and a write by a caller
+ * without CAP_FSETID clears set-ID bits: the writing operations report
+ * the mode change of the file they wrote ("mode 6777->0777").
+ *
  * Every return value, errno and observed datum (stat fields, see
- * stat_info(); sorted listings with d_type; content hashes) is compared.
- * Every WALK_EVERY operations, and at the end, both trees are walked and
- * compared entry by entry (names, types, modes, owners, sizes, link
- * counts, symlink targets, content hashes, xattrs).  Halfway through,
- * and before the last walk, both unions are unmounted and mounted again
- * on the same layers, so that what the upper holds (whiteouts, opaque
- * directories, copied-up files) is read back too.
+ * stat_info(); sorted listings with d_type; content hashes; mode
+ * changes) is compared.  Every WALK_EVERY operations, and at the end,
+ * both trees are walked and compared entry by entry (names, types,
+ * modes, owners, sizes, link counts, symlink targets, content hashes,
+ * xattrs); the link counts show which names of a lower hard link were
+ * copied up (a copy is a file of its own) and which lower directories
+ * merged.  Before the last walk both unions are remounted once more.
+ *
+ * Every SMALL_EVERY-th seed runs with a small upper: its tmpfs has 96
+ * to 256 KiB free and, where tmpfs' nr_inodes counts inodes alone (6.1;
+ * since 6.6 xattrs take from that space, and the two unions store
+ * different xattrs in the upper: see inodes_exact), 40 to 100 inodes,
+ * so that creates, copy-ups, whiteouts and writes run out of space
+ * (ENOSPC, short writes, SIGBUS in a shared mapping).  The free space is
+ * made equal on both sides after every operation (upper_space()), each
+ * mount gets room to make what it makes in the work directory, and
+ * overlayfs' spare whiteout is given up at every mount
+ * (unshare_whiteouts()), so that both unions have the same room.
  *
  * Each side's operations run chrooted into its union mount, so symlinks
  * with ".." or absolute targets stay inside their own tree.
@@ -38,13 +69,18 @@
  * On the first divergence of a seed the test prints the seed, the
  * operation's index, the operation and both results as TAP comments,
  * then shrinks the sequence (replaying subsets on fresh layers) to a
- * short one whose last operation still diverges, prints that, and fails.
+ * short one whose last operation still diverges with the same two
+ * results (a walk: still differs), prints that, and fails.
  *
  * make check runs NUM_SEEDS seeds x CHECK_OPS operations, one TEST_F per
- * seed: 5-9 s per seed in the TCG guest with slub_debug, plus up to
- * SHRINK_SECONDS for shrinking when a seed diverges.  After every seed a
- * "succeeded:" line says how many operations of each kind succeeded, and
- * how often each documented difference was taken.
+ * seed (seed 4 with the small upper): 8-15 s per seed in the TCG guest
+ * with slub_debug (about a fifth more than without the steps of other
+ * users, the remounts and the cache drops), plus up to SHRINK_SECONDS
+ * for shrinking when a seed diverges.  After every seed a "succeeded:"
+ * line says how many operations of each kind succeeded, the next how
+ * many of those made as root, as 65534 and in the user namespace
+ * succeeded, how many writes cleared set-ID bits and how often ENOSPC
+ * came, and then how often each documented difference was taken.
  *
  * Long mode, more seeds and operations (no per-test time limit):
  *   RWL_RANDOPS_LONG=OPS[:SEEDS[:FIRST]]   in the environment, or
@@ -67,8 +103,13 @@
  * The environment reaches the guest only through a wrapper script in
  * $BUILD/selftests; randops.long is the switch meant for the VM.
  */
+#include <setjmp.h>
+#include <signal.h>
+#include <sys/fsuid.h>
 #include <sys/mman.h>
+#include <sys/syscall.h>
 #include <sys/xattr.h>
+#include <linux/capability.h>
 #include <linux/falloc.h>
 
 #include "rwl_util.h"
@@ -82,6 +123,11 @@
 #define SHRINK_LONG	600
 #define MAX_READ	(4 << 20)
 #define PATH_LEN	32
+#define NOBODY_PERCENT	25	/* operations made as uid/gid 65534 */
+#define USERNS_PERCENT	4	/* ... as root of a user namespace on it */
+#define SMALL_EVERY	4	/* every 4th seed: a small upper */
+#define SPARE_DIR	".spare"	/* see unshare_whiteouts() */
+#define MOUNT_INODES	16	/* room for a mount on a small upper */
 
 /* xorshift64*, never rand(): the sequence is a pure function of the seed. */
 struct rng {
@@ -138,11 +184,27 @@ static const char *const xattr_names[] = {
 	"trusted.a", "trusted.b", "user.u",
 };
 
+/* For create, mkdir and chmod. */
 static const mode_t modes[] = {
 	0644, 0600, 0755, 0700, 0444, 04755, 02711, 01777, 0000, 0640,
+	06777, 02775, 0666, 0777, 02770,
 };
 
+/* The lower layers' files and directories (set-id, sticky, private). */
+static const mode_t file_modes[] = {
+	0644, 0600, 0666, 0755, 0444, 0640, 0000, 04755, 02755, 06777,
+	02711, 04711, 02775, 06666, 04777, 02777, 06775, 02767,
+};
+
+static const mode_t dir_modes[] = {
+	0755, 0755, 0700, 0777, 01777, 02775, 02777, 0711, 0555,
+};
+
+/* Owners (uid, gid) for chown. */
 static const uid_t owners[] = { 0, RWL_NOBODY, 1000 };
+
+/* The layers' owners: more of uid 65534's, so that it may write there. */
+static const uid_t layer_owners[] = { 0, RWL_NOBODY, RWL_NOBODY, 1000 };
 
 enum op_kind {
 	OP_CREATE, OP_WRITE, OP_APPEND, OP_OTRUNC, OP_TRUNCATE, OP_FALLOCATE,
@@ -151,8 +213,10 @@ enum op_kind {
 	OP_CHOWN, OP_SETXATTR, OP_REMOVEXATTR, OP_GETXATTR, OP_LISTXATTR,
 	OP_READDIR, OP_STAT, OP_LSTAT, OP_READ, OP_READLINK, OP_READ_OLD_FD,
 	OP_UNLINK_OPEN, OP_UTIMES,
+	/* on both unions at once, not one per side: */
+	OP_REMOUNT, OP_DROP_CACHES,
 	/* not chosen at random: */
-	OP_REMOUNT, OP_WALK,
+	OP_WALK,
 	OP_GEN,		/* to be chosen when its turn comes */
 	NUM_KINDS,
 };
@@ -191,7 +255,8 @@ static const struct {
 	[OP_READ_OLD_FD]	= { "read_old_fd", 2 },
 	[OP_UNLINK_OPEN]	= { "unlink_open", 2 },
 	[OP_UTIMES]		= { "utimensat", 2 },
-	[OP_REMOUNT]		= { "remount", 0 },
+	[OP_REMOUNT]		= { "remount", 1 },
+	[OP_DROP_CACHES]	= { "drop_caches", 1 },
 	[OP_WALK]		= { "walk", 0 },
 	[OP_GEN]		= { "gen", 0 },
 };
@@ -199,9 +264,24 @@ static const struct {
 /* Kinds left out by RWL_RANDOPS_EXCLUDE (to look past a known bug). */
 static bool excluded[NUM_KINDS];
 
+/* Whose credentials an operation runs with. */
+enum cred {
+	CRED_ROOT,	/* the test's own: uid 0 with every capability */
+	CRED_NOBODY,	/* fsuid/fsgid 65534, no groups, no capabilities */
+	CRED_USERNS,	/* uid 0 of a user namespace mapping only 0 -> 65534 */
+	NUM_CREDS,
+};
+
+static const char *const cred_names[NUM_CREDS] = {
+	[CRED_ROOT] = "root", [CRED_NOBODY] = "nobody",
+	[CRED_USERNS] = "userns",
+};
+
 /* One operation, a pure function of (seed, index): replayable alone. */
 struct op {
 	enum op_kind kind;
+	enum cred cred;
+	mode_t umask;
 	char a[PATH_LEN], b[PATH_LEN];	/* paths; b: rename/link/copy target */
 	unsigned int flags;		/* rename/open/fallocate/xattr flags */
 	unsigned int idx;		/* xattr name, symlink target, owner */
@@ -225,6 +305,7 @@ struct side {
 	char opts[1024];
 	int fd;				/* the union's root, for chroot */
 	bool mounted;
+	unsigned int mounts;		/* mounts made, for SPARE_DIR */
 };
 
 struct ctx {
@@ -239,7 +320,23 @@ struct ctx {
 	unsigned int n_ok[NUM_KINDS], n_all[NUM_KINDS];	/* coverage */
 	bool trace;			/* RWL_RANDOPS_TRACE=1: print every op */
 	unsigned int n_known[8];	/* known_diffs[] taken */
+	unsigned int n_cred_ok[NUM_CREDS], n_cred_all[NUM_CREDS];
+	unsigned int n_enospc;		/* results with ENOSPC */
+	unsigned int n_mode;		/* writes that changed the mode */
+	bool small;			/* this seed's upper is small */
+	unsigned long small_blocks;	/* its free pages at mount */
+	unsigned long small_inodes;	/* and inodes (inodes_exact only) */
+	int dropfd;			/* /proc/sys/vm/drop_caches */
 };
+
+/*
+ * Does nr_inodes of a tmpfs count inodes alone?  Since 6.6 xattrs take
+ * from the same space, and the two unions store different xattrs in the
+ * upper (overlayfs a file handle as origin and "impure" marks on
+ * directories, rwlayer a 16-byte origin), so that the space would run
+ * out at different operations; there only the size is small.
+ */
+static bool inodes_exact;
 
 static void res_reset(struct res *r)
 {
@@ -359,12 +456,13 @@ static bool pick_entry(struct rng *r, const char *dir, char *name, size_t size,
 	if (rwl_list_dir(dir, 32768, &d) < 0)
 		return false;
 	rwl_dents_sort(&d);
+	/* not ".", ".." nor SPARE_DIR: the pool has no dot names */
 	for (i = 0; i < d.num; i++)
-		n += strcmp(d.v[i].name, ".") && strcmp(d.v[i].name, "..");
+		n += d.v[i].name[0] != '.';
 	if (n) {
 		n = rnd(r, n);
 		for (i = 0; i < d.num; i++) {
-			if (!strcmp(d.v[i].name, ".") || !strcmp(d.v[i].name, ".."))
+			if (d.v[i].name[0] == '.')
 				continue;
 			if (n-- == 0)
 				break;
@@ -427,7 +525,8 @@ static void pick_path(struct rng *r, char *buf, enum want want)
 /* Operation @index, its paths picked in the current root. */
 static void gen_op(struct rng *r, struct op *op, unsigned int index)
 {
-	unsigned int total = 0, pick, k, p;
+	unsigned int total = 0, pick, k, p, nobody;
+	struct stat st, root;
 	enum want want;
 
 	memset(op, 0, sizeof(*op));
@@ -437,6 +536,12 @@ static void gen_op(struct rng *r, struct op *op, unsigned int index)
 	for (k = 0; excluded[k] || pick >= kinds[k].weight; k++)
 		pick -= excluded[k] ? 0 : kinds[k].weight;
 	op->kind = k;
+	if (op->kind == OP_REMOUNT)
+		return;
+	if (op->kind == OP_DROP_CACHES) {
+		op->flags = chance(r, 50) ? 2 : 3;
+		return;
+	}
 	switch (op->kind) {
 	case OP_WRITE: case OP_APPEND: case OP_OTRUNC: case OP_TRUNCATE:
 	case OP_FALLOCATE: case OP_MMAP_WRITE: case OP_COPY_RANGE:
@@ -494,6 +599,16 @@ static void gen_op(struct rng *r, struct op *op, unsigned int index)
 	case OP_SYMLINK:
 		op->idx = rnd(r, ARRAY_SIZE(link_targets));
 		break;
+	case OP_CHMOD:
+		/*
+		 * The root (through a symlink to "." or "..") stays open to
+		 * all: else every later step of a user other than root fails
+		 * alike, with EACCES.
+		 */
+		if (!stat(op->a, &st) && !stat(".", &root) &&
+		    st.st_ino == root.st_ino && st.st_dev == root.st_dev)
+			op->mode = chance(r, 50) ? 0755 : 01777;
+		break;
 	case OP_CHOWN:
 		op->idx = rnd(r, ARRAY_SIZE(owners));
 		break;
@@ -509,12 +624,21 @@ static void gen_op(struct rng *r, struct op *op, unsigned int index)
 	default:
 		break;
 	}
+	p = rnd(r, 100);
+	op->umask = p < 50 ? 022 : p < 80 ? 0 : p < 90 ? 002 : 077;
+	/* writes more often unprivileged: they must clear set-id bits */
+	nobody = want == WANT_FILE && op->kind != OP_LINK &&
+		 op->kind != OP_UNLINK && op->kind != OP_READ ?
+		 2 * NOBODY_PERCENT : NOBODY_PERCENT;
+	p = rnd(r, 100);
+	op->cred = p < nobody ? CRED_NOBODY :
+		   p < nobody + USERNS_PERCENT ? CRED_USERNS : CRED_ROOT;
 }
 
 /*
  * The skeleton of a seed's sequence: @nops random operations (chosen as
- * they come, see run_ops()) with a walk every WALK_EVERY, a remount in
- * the middle, and at the end walk, remount, walk.
+ * they come, see run_ops()) with a walk every WALK_EVERY, and at the end
+ * walk, remount, walk.
  */
 static struct op *gen_ops(unsigned int nops, unsigned int *count)
 {
@@ -525,8 +649,6 @@ static struct op *gen_ops(unsigned int nops, unsigned int *count)
 	if (!ops)
 		return NULL;
 	for (i = 0; i < nops; i++) {
-		if (i == nops / 2)
-			ops[n++].kind = OP_REMOUNT;
 		ops[n++].kind = OP_GEN;
 		if ((i + 1) % WALK_EVERY == 0 && i + 1 < nops)
 			ops[n++].kind = OP_WALK;
@@ -564,8 +686,8 @@ static const char *xattr_flags(unsigned int flags)
 	       flags == XATTR_REPLACE ? "XATTR_REPLACE" : "0";
 }
 
-/* The operation as C-like text, for the report. */
-static const char *op_str(const struct op *op, char *buf, size_t size)
+/* The operation as C-like text, without its credentials. */
+static void op_text(const struct op *op, char *buf, size_t size)
 {
 	const char *k = kinds[op->kind].name;
 	unsigned long long off = op->off, len = op->len;
@@ -646,6 +768,10 @@ static const char *op_str(const struct op *op, char *buf, size_t size)
 		snprintf(buf, size, "utimensat(%s, {%llu, %llu}, AT_SYMLINK_NOFOLLOW) + lstat times",
 			 op->a, off, off + len);
 		break;
+	case OP_DROP_CACHES:
+		snprintf(buf, size, "echo %u > /proc/sys/vm/drop_caches",
+			 op->flags);
+		break;
 	case OP_REMOUNT:
 	case OP_WALK:
 	case OP_GEN:
@@ -655,21 +781,46 @@ static const char *op_str(const struct op *op, char *buf, size_t size)
 		snprintf(buf, size, "%s(%s)", k, op->a);
 		break;
 	}
+}
+
+/* The operation as C-like text, for the report. */
+static const char *op_str(const struct op *op, char *buf, size_t size)
+{
+	char text[448];
+
+	op_text(op, text, sizeof(text));
+	if (op->cred == CRED_ROOT && op->umask == 022)
+		snprintf(buf, size, "%s", text);
+	else
+		snprintf(buf, size, "as %s, umask %03o: %s",
+			 cred_names[op->cred], (unsigned int)op->umask, text);
 	return buf;
 }
 
 /* ---- the layers ---------------------------------------------------- */
 
-static int mkdir_p(const char *root, const char *rel)
+/*
+ * Make the directories above @root/@rel.  With @r, those it makes get
+ * an owner from layer_owners[] and a mode from dir_modes[], as in a layer.
+ */
+static int mkdir_p(const char *root, const char *rel, struct rng *r)
 {
 	char p[RWL_PATH], *s;
 	struct stat st;
+	uid_t uid;
 
 	rwl_pathf(p, "%s/%s", root, rel);
 	for (s = p + strlen(root) + 1; (s = strchr(s, '/')); s++) {
 		*s = '\0';
-		if (mkdir(p, 0755) && errno != EEXIST)
-			return -errno;
+		if (mkdir(p, 0755)) {
+			if (errno != EEXIST)
+				return -errno;
+		} else if (r) {
+			uid = layer_owners[rnd(r, ARRAY_SIZE(layer_owners))];
+			if (chown(p, uid, uid) ||
+			    chmod(p, dir_modes[rnd(r, ARRAY_SIZE(dir_modes))]))
+				return -errno;
+		}
 		if (lstat(p, &st) || !S_ISDIR(st.st_mode))
 			return -ENOTDIR;
 		*s = '/';
@@ -677,14 +828,14 @@ static int mkdir_p(const char *root, const char *rel)
 	return 0;
 }
 
-static int fill_file(const char *path, struct rng *r, mode_t mode)
+static int fill_file(const char *path, struct rng *r)
 {
 	unsigned int seed = (unsigned int)rng_next(r), p = rnd(r, 100);
 	uint64_t size = p < 10 ? 0 : p < 85 ? rnd(r, 12000) : 0;
 	char buf[4096];
 	int fd, err = 0;
 
-	if (rwl_write_pattern(path, size, seed, mode))
+	if (rwl_write_pattern(path, size, seed, 0600))
 		return -EIO;
 	if (p >= 85) {
 		/* sparse: a page of data past a long hole */
@@ -696,20 +847,26 @@ static int fill_file(const char *path, struct rng *r, mode_t mode)
 			err = -errno;
 		close(fd);
 	}
-	return err ? err : chmod(path, mode) ? -errno : 0;
+	return err;
 }
 
 /*
  * One lower layer: @n random entries.  The top layer (@top) also gets
- * whiteouts and opaque directories.  Everything comes from @r, so both
- * sides get the same layers.
+ * whiteouts and opaque directories.  Files, directories and fifos get
+ * owners and groups from layer_owners[] and modes from file_modes[] and
+ * dir_modes[] (set-id files, set-group-ID and sticky directories, some
+ * that uid 65534 may write and some it may not); some names are further
+ * hard links to a file made earlier in the layer.  Everything comes from
+ * @r, so both sides get the same layers.
  */
 static int build_layer(const char *root, struct rng *r, unsigned int n,
 		       bool top)
 {
-	char rel[PATH_LEN], p[RWL_PATH], val[64];
-	unsigned int i, t;
+	char rel[PATH_LEN], p[RWL_PATH], val[64], files[16][RWL_PATH];
+	unsigned int i, t, nfiles = 0;
 	struct stat st;
+	uid_t uid;
+	mode_t mode;
 	int err = 0;
 
 	for (i = 0; i < n && !err; i++) {
@@ -718,29 +875,44 @@ static int build_layer(const char *root, struct rng *r, unsigned int n,
 			rel[strlen(rel) - 1] = '\0';
 		t = rnd(r, 100);
 		/* A parent that exists as a non-directory: skip the entry. */
-		if (mkdir_p(root, rel))
+		if (mkdir_p(root, rel, r))
 			continue;
 		rwl_pathf(p, "%s/%s", root, rel);
 		if (lstat(p, &st) == 0)
 			continue;
-		if (t < 50) {
-			err = fill_file(p, r, modes[rnd(r, ARRAY_SIZE(modes))] & 0777);
-		} else if (t < 75) {
-			if (mkdir(p, chance(r, 80) ? 0755 : 0700))
+		mode = 0;
+		if (t < 12 && nfiles) {
+			/* one more name of a file of this layer */
+			if (link(files[rnd(r, nfiles)], p))
 				err = -errno;
+			continue;
+		} else if (t < 50) {
+			err = fill_file(p, r);
+			mode = file_modes[rnd(r, ARRAY_SIZE(file_modes))];
+			if (nfiles < ARRAY_SIZE(files))
+				strcpy(files[nfiles++], p);
+		} else if (t < 75) {
+			if (mkdir(p, 0700))
+				err = -errno;
+			mode = dir_modes[rnd(r, ARRAY_SIZE(dir_modes))];
 		} else if (t < 87) {
 			if (symlink(link_targets[rnd(r, ARRAY_SIZE(link_targets))], p))
 				err = -errno;
 		} else if (t < 90) {
 			if (mknod(p, S_IFIFO | 0644, 0))
 				err = -errno;
+			mode = chance(r, 50) ? 0644 : 0666;
 		} else if (top && t < 95) {
 			if (mknod(p, S_IFCHR | 0600, makedev(0, 0)))
 				err = -errno;
+			continue;
 		} else if (top) {
-			if (mkdir(p, 0755) ||
+			if (mkdir(p, 0700) ||
 			    setxattr(p, "trusted.overlay.opaque", "y", 1, 0))
 				err = -errno;
+			mode = dir_modes[rnd(r, ARRAY_SIZE(dir_modes))];
+		} else {
+			continue;
 		}
 		if (!err && lstat(p, &st) == 0 &&
 		    (S_ISREG(st.st_mode) || S_ISDIR(st.st_mode)) && chance(r, 30)) {
@@ -749,6 +921,13 @@ static int build_layer(const char *root, struct rng *r, unsigned int n,
 				     val, strlen(val), 0))
 				err = -errno;
 		}
+		/* the owner first: chown clears set-id bits */
+		uid = layer_owners[rnd(r, ARRAY_SIZE(layer_owners))];
+		if (!err && lchown(p, uid, chance(r, 60) ? uid :
+				   layer_owners[rnd(r, ARRAY_SIZE(layer_owners))]))
+			err = -errno;
+		if (!err && mode && chmod(p, mode))
+			err = -errno;
 	}
 	if (err)
 		rwl_log("building layer %s: %s", root, strerror(-err));
@@ -777,7 +956,20 @@ static int build_lowers(struct side *s, unsigned int seed)
 static int side_mount(struct ctx *c, struct side *s)
 {
 	const char *type = s->is_rwl ? RWL_FS_TYPE : "overlay";
+	char p[RWL_PATH];
+	int fd;
 
+	if (c->small && inodes_exact) {
+		fd = open(rwl_pathf(p, "%s/l1/" SPARE_DIR "/%u", s->lo,
+				    s->mounts), O_WRONLY | O_CREAT | O_CLOEXEC,
+			  0644);
+		if (fd < 0) {
+			rwl_log("create %s: %s", p, strerror(errno));
+			return -errno;
+		}
+		close(fd);
+	}
+	s->mounts++;
 	if (mount(type, s->mnt, type, 0, s->opts)) {
 		rwl_log("%s: mount -t %s -o %s: %s", s->label, type, s->opts,
 			strerror(errno));
@@ -810,13 +1002,160 @@ static int side_umount(struct ctx *c, struct side *s)
 	return err;
 }
 
-/* Fresh layers and mounts for both sides under base/runN. */
+/* Remount side @s's upper tmpfs so that it has @blocks and @inodes free. */
+static int set_free(struct side *s, unsigned long blocks, unsigned long inodes)
+{
+	unsigned long long nr_blocks, nr_inodes;
+	struct statfs f;
+	char opts[128];
+
+	if (statfs(s->rw, &f)) {
+		rwl_log("statfs %s: %s", s->rw, strerror(errno));
+		return -errno;
+	}
+	if (f.f_bfree == blocks && (!inodes_exact || f.f_ffree == inodes))
+		return 0;
+	/* 0 would mean no limit */
+	nr_blocks = f.f_blocks - f.f_bfree + blocks;
+	nr_inodes = f.f_files - f.f_ffree + inodes;
+	snprintf(opts, sizeof(opts), "nr_blocks=%llu",
+		 nr_blocks ? nr_blocks : 1);
+	if (inodes_exact)
+		snprintf(opts + strlen(opts), sizeof(opts) - strlen(opts),
+			 ",nr_inodes=%llu", nr_inodes);
+	if (mount(NULL, s->rw, NULL, MS_REMOUNT, opts)) {
+		rwl_log("remount %s with %s: %s", s->rw, opts, strerror(errno));
+		return -errno;
+	}
+	return 0;
+}
+
+#define FEWER	ULONG_MAX	/* upper_space(): the fewer free of the two */
+
+/*
+ * Give both uppers @blocks free pages and (where inodes_exact) @inodes
+ * free inodes, or with FEWER what the one with fewer free has: the two
+ * unions keep different things of their own in the upper (overlayfs its
+ * work/work directory), so the free space is evened out after every
+ * operation, by remounting the upper's tmpfs with new limits.
+ */
+static int upper_space(struct ctx *c, unsigned long blocks,
+		       unsigned long inodes)
+{
+	struct statfs f[2];
+	unsigned int i;
+	int err = 0;
+
+	for (i = 0; i < 2; i++) {
+		if (statfs(c->side[i].rw, &f[i])) {
+			rwl_log("statfs %s: %s", c->side[i].rw, strerror(errno));
+			return -errno;
+		}
+	}
+	if (blocks == FEWER)
+		blocks = f[0].f_bfree < f[1].f_bfree ? f[0].f_bfree : f[1].f_bfree;
+	if (inodes == FEWER)
+		inodes = f[0].f_ffree < f[1].f_ffree ? f[0].f_ffree : f[1].f_ffree;
+	for (i = 0; i < 2 && !err; i++)
+		err = set_free(&c->side[i], blocks, inodes);
+	return err;
+}
+
+/* Entries in directory @path other than "." and ".."; -errno. */
+static int count_entries(const char *path)
+{
+	struct rwl_dents d = { 0 };
+	size_t i;
+	int n;
+
+	n = rwl_list_dir(path, 4096, &d);
+	if (n < 0)
+		return n;
+	for (i = n = 0; i < d.num; i++)
+		n += strcmp(d.v[i].name, ".") && strcmp(d.v[i].name, "..");
+	rwl_dents_free(&d);
+	return n;
+}
+
+/*
+ * overlayfs makes its first whiteout in the work directory, keeps it and
+ * hard-links it for every whiteout after; when a link fails (ENOSPC) it
+ * hands out the kept one and stops sharing.  The kept inode would let it
+ * make one whiteout more than an upper that counts inodes has room for.
+ * So on such a small upper every mount starts with each union deleting
+ * the lower file SPARE_DIR/N (made before the mount) while its upper has
+ * one inode free: overlayfs then stops sharing at once.
+ */
+static int unshare_whiteouts(struct ctx *c)
+{
+	char p[RWL_PATH];
+	struct statfs f;
+	unsigned int i;
+	int err = 0, n;
+
+	for (i = 0; i < 2 && !err; i++) {
+		struct side *s = &c->side[i];
+
+		if (statfs(s->rw, &f))
+			return -errno;
+		err = set_free(s, f.f_bfree, 1);
+		if (err)
+			break;
+		if (unlink(rwl_pathf(p, "%s/" SPARE_DIR "/%u", s->mnt,
+				     s->mounts - 1))) {
+			err = -errno;
+			rwl_log("%s: unlink %s: %s", s->label, p, strerror(errno));
+			break;
+		}
+		n = count_entries(rwl_pathf(p, "%s/work/work", s->rw));
+		if (!s->is_rwl && n) {
+			rwl_log("%s: %d entries left in %s", s->label, n, p);
+			err = -EEXIST;
+		}
+	}
+	return err;
+}
+
+/*
+ * After the unions were mounted: on a small upper, give them @blocks
+ * and @inodes free (or FEWER), after unshare_whiteouts() where the upper
+ * counts inodes.
+ */
+static int after_mount(struct ctx *c, unsigned long blocks,
+		       unsigned long inodes)
+{
+	int err;
+
+	if (!c->small)
+		return 0;
+	err = inodes_exact ? unshare_whiteouts(c) : 0;
+	return err ? err : upper_space(c, blocks, inodes);
+}
+
+/*
+ * Fresh layers and mounts for both sides under base/runN.  The upper's
+ * root is 0755, 0777 or 01777 (a shared /tmp), by the seed; every
+ * SMALL_EVERY-th seed's upper tmpfs is small, so that it runs out.
+ */
 static int pair_setup(struct ctx *c)
 {
-	char run[RWL_PATH], up[RWL_PATH], work[RWL_PATH];
+	static const mode_t upper_modes[] = { 0755, 0777, 01777 };
+	char run[RWL_PATH], up[RWL_PATH], work[RWL_PATH], spare[RWL_PATH];
+	char rw_opts[64];
+	mode_t upper_mode;
+	struct rng r;
 	unsigned int i;
 	int err;
 
+	rng_seed(&r, (uint64_t)c->seed << 32 | 0xb0d9e7);
+	upper_mode = upper_modes[rnd(&r, ARRAY_SIZE(upper_modes))];
+	c->small = c->seed % SMALL_EVERY == 0;
+	/* 96 KiB to 256 KiB free, 40 to 100 inodes */
+	c->small_blocks = 24 + rnd(&r, 41);
+	c->small_inodes = 40 + rnd(&r, 61);
+	/* limits from the start: tmpfs cannot add them at a remount */
+	snprintf(rw_opts, sizeof(rw_opts), "mode=0755,nr_blocks=4096%s",
+		 inodes_exact ? ",nr_inodes=4096" : "");
 	rwl_pathf(run, "%s/run%u", c->env->base, c->runs++);
 	err = rwl_mkdir(run, 0755);
 	for (i = 0; i < 2 && !err; i++) {
@@ -826,6 +1165,7 @@ static int pair_setup(struct ctx *c)
 		s->label = s->is_rwl ? "rwlayer" : i ? "overlayfs(2)" : "overlayfs";
 		s->fd = -1;
 		s->mounted = false;
+		s->mounts = 0;
 		rwl_pathf(s->dir, "%s/%c", run, i ? 'r' : 'o');
 		rwl_pathf(s->lo, "%s/lo", s->dir);
 		rwl_pathf(s->rw, "%s/rw", s->dir);
@@ -835,17 +1175,27 @@ static int pair_setup(struct ctx *c)
 		rwl_pathf(work, "%s/work", s->rw);
 		err = rwl_mkdir(s->dir, 0755);
 		if (!err)
-			err = mkdir_p(s->dir, "x/y/mnt/");
+			err = mkdir_p(s->dir, "x/y/mnt/", NULL);
 		if (!err)
 			err = rwl_mount_tmpfs(c->env, s->lo, NULL);
 		if (!err)
-			err = rwl_mount_tmpfs(c->env, s->rw, NULL);
+			err = rwl_mount_tmpfs(c->env, s->rw,
+					      c->small ? rw_opts : NULL);
 		if (!err)
 			err = rwl_mkdir(up, 0755);
+		if (!err && chmod(up, upper_mode))
+			err = -errno;
 		if (!err)
 			err = rwl_mkdir(work, 0755);
 		if (!err)
 			err = build_lowers(s, c->seed);
+		if (!err && c->small && inodes_exact) {
+			err = rwl_mkdir(rwl_pathf(spare, "%s/l1/" SPARE_DIR,
+						  s->lo), 0755);
+			if (!err)
+				err = rwl_mkdir(rwl_pathf(spare, "%s/" SPARE_DIR,
+							  up), 0755);
+		}
 		if (err)
 			break;
 		if (s->is_rwl)
@@ -860,7 +1210,7 @@ static int pair_setup(struct ctx *c)
 				 i == 1 && c->self == 2 ? "on" : "off");
 		err = side_mount(c, s);
 	}
-	return err;
+	return err ? err : after_mount(c, c->small_blocks, c->small_inodes);
 }
 
 static void exchange_done(void);
@@ -1090,11 +1440,41 @@ static void walk(struct res *r, const char *path, int depth)
 	rwl_dents_free(&d);
 }
 
-/* open + pwrite of the op's pattern; the result is the bytes written. */
+/* The permission bits of @fd, or of @path when @fd < 0; -1: none. */
+static mode_t mode_of(int fd, const char *path)
+{
+	int saved = errno;
+	struct stat st;
+	mode_t mode = -1;
+
+	if (!(fd >= 0 ? fstat(fd, &st) : stat(path, &st)))
+		mode = st.st_mode & 07777;
+	errno = saved;
+	return mode;
+}
+
+/*
+ * Note what a write did to the mode of an existing file: set-id bits
+ * cleared for a caller without CAP_FSETID.  @after of @fd or @path.
+ */
+static void mode_note(struct res *r, mode_t before, int fd, const char *path)
+{
+	mode_t after = mode_of(fd, path);
+
+	if (before != (mode_t)-1 && before != after)
+		res_addf(r, "%smode %04o->%04o", r->len ? " " : "",
+			 (unsigned int)before, (unsigned int)after);
+}
+
+/*
+ * open + pwrite of the op's pattern; the result is the bytes written,
+ * and the mode change if there was one.
+ */
 static void do_write(struct res *r, const struct op *op, int flags,
 		     uint64_t off, size_t len)
 {
 	char *buf = pattern_buf(op, off, len);
+	mode_t before = mode_of(-1, op->a);
 	ssize_t n;
 	int fd;
 
@@ -1107,10 +1487,26 @@ static void do_write(struct res *r, const struct op *op, int flags,
 			res_fail(r, "write");
 		else
 			r->ret = n;
+		mode_note(r, before, fd, NULL);
 		if (close(fd))
 			res_fail(r, "close");
 	}
 	free(buf);
+}
+
+/*
+ * A write to a shared mapping of a hole fails with SIGBUS when the upper
+ * is full: the handler jumps back into do_mmap_write().
+ */
+static sigjmp_buf bus_jmp;
+static volatile sig_atomic_t bus_armed;
+
+static void on_sigbus(int sig)
+{
+	if (bus_armed)
+		siglongjmp(bus_jmp, 1);
+	signal(sig, SIG_DFL);
+	raise(sig);
 }
 
 static void do_mmap_write(struct res *r, const struct op *op)
@@ -1138,12 +1534,21 @@ static void do_mmap_write(struct res *r, const struct op *op)
 			res_fail(r, "mmap");
 		} else {
 			buf = pattern_buf(op, off, len);
-			memcpy(map + off, buf, len);
+			if (sigsetjmp(bus_jmp, 1) == 0) {
+				bus_armed = 1;
+				memcpy(map + off, buf, len);
+				bus_armed = 0;
+				if (msync(map, st.st_size, MS_SYNC))
+					res_fail(r, "msync");
+				else
+					r->ret = len;
+			} else {
+				bus_armed = 0;
+				errno = EFAULT;
+				res_fail(r, "SIGBUS");
+			}
 			free(buf);
-			if (msync(map, st.st_size, MS_SYNC))
-				res_fail(r, "msync");
 			munmap(map, st.st_size);
-			r->ret = len;
 		}
 	}
 	close(fd);
@@ -1152,6 +1557,7 @@ static void do_mmap_write(struct res *r, const struct op *op)
 static void do_copy_range(struct res *r, const struct op *op)
 {
 	loff_t off_in = op->off, off_out = op->idx;
+	mode_t before;
 	int in, out;
 	ssize_t n;
 
@@ -1164,11 +1570,13 @@ static void do_copy_range(struct res *r, const struct op *op)
 	if (out < 0) {
 		res_fail(r, "open b");
 	} else {
+		before = mode_of(out, NULL);
 		n = copy_file_range(in, &off_in, out, &off_out, op->len, 0);
 		if (n < 0)
 			res_fail(r, "copy_file_range");
 		else
 			r->ret = n;
+		mode_note(r, before, out, NULL);
 		close(out);
 	}
 	close(in);
@@ -1199,6 +1607,7 @@ static void do_unlink_open(struct res *r, const struct op *op)
 {
 	char *buf = pattern_buf(op, op->off, op->len);
 	struct stat st;
+	mode_t before;
 	ssize_t n;
 	int fd;
 
@@ -1208,6 +1617,7 @@ static void do_unlink_open(struct res *r, const struct op *op)
 		free(buf);
 		return;
 	}
+	before = mode_of(fd, NULL);
 	if (unlink(op->a)) {
 		res_fail(r, "unlink");
 	} else {
@@ -1222,6 +1632,7 @@ static void do_unlink_open(struct res *r, const struct op *op)
 		else
 			res_addf(r, " size=%lld nlink=%lu", (long long)st.st_size,
 				 (unsigned long)st.st_nlink);
+		mode_note(r, before, fd, NULL);
 	}
 	close(fd);
 	free(buf);
@@ -1312,6 +1723,7 @@ static void exec_op(const struct op *op, struct res *r)
 {
 	char buf[256];
 	struct stat st;
+	mode_t before;
 	ssize_t n;
 	int fd;
 
@@ -1331,8 +1743,10 @@ static void exec_op(const struct op *op, struct res *r)
 		do_write(r, op, O_WRONLY | O_TRUNC, 0, op->len % 100);
 		break;
 	case OP_TRUNCATE:
+		before = mode_of(-1, op->a);
 		if (truncate(op->a, op->len))
 			res_fail(r, "truncate");
+		mode_note(r, before, -1, op->a);
 		break;
 	case OP_FALLOCATE:
 		fd = open(op->a, O_WRONLY | O_NONBLOCK | O_CLOEXEC);
@@ -1340,8 +1754,10 @@ static void exec_op(const struct op *op, struct res *r)
 			res_fail(r, "open");
 			break;
 		}
+		before = mode_of(fd, NULL);
 		if (fallocate(fd, op->flags, op->off, op->len))
 			res_fail(r, "fallocate");
+		mode_note(r, before, fd, NULL);
 		close(fd);
 		break;
 	case OP_MMAP_WRITE:
@@ -1440,6 +1856,7 @@ static void exec_op(const struct op *op, struct res *r)
 		walk(r, ".", 0);
 		break;
 	case OP_REMOUNT:
+	case OP_DROP_CACHES:
 	case OP_GEN:
 	case NUM_KINDS:
 		break;
@@ -1454,6 +1871,203 @@ static bool res_equal(const struct res *x, const struct res *y)
 	       !strcmp(x->info ? x->info : "", y->info ? y->info : "");
 }
 
+/* ---- credentials --------------------------------------------------- */
+
+typedef void step_fn(const struct op *op, struct res *r);
+
+/* The test's own capabilities, taken at the start (capget). */
+static struct __user_cap_data_struct own_caps[_LINUX_CAPABILITY_U32S_3];
+
+static int set_caps(bool effective)
+{
+	struct __user_cap_header_struct h = {
+		.version = _LINUX_CAPABILITY_VERSION_3,
+	};
+	struct __user_cap_data_struct d[_LINUX_CAPABILITY_U32S_3];
+	unsigned int i;
+
+	memcpy(d, own_caps, sizeof(d));
+	for (i = 0; i < ARRAY_SIZE(d); i++)
+		d[i].effective = effective ? d[i].permitted : 0;
+	return syscall(SYS_capset, &h, d);
+}
+
+/*
+ * Become fsuid and fsgid 65534 with an empty effective capability set
+ * (no groups: the fixture dropped them), or root with every capability
+ * again.  Permission checks use the fs ids and the effective set only,
+ * so the process is then an unprivileged caller for every path
+ * operation, and can come back.
+ */
+static void become_nobody(bool nobody)
+{
+	uid_t id = nobody ? RWL_NOBODY : 0;
+	int err;
+
+	if (nobody) {
+		setfsgid(id);
+		setfsuid(id);
+		err = set_caps(false);
+	} else {
+		err = set_caps(true);
+		setfsuid(id);
+		setfsgid(id);
+	}
+	if (err || setfsuid(-1) != (int)id || setfsgid(-1) != (int)id) {
+		rwl_log("switching to fsuid %u: %s", id, strerror(errno));
+		abort();
+	}
+}
+
+/*
+ * The user namespace of CRED_USERNS steps: made once (userns_make()),
+ * its only mappings 0 -> 65534 for uids and gids.
+ */
+static int userns_fd = -1;
+
+struct userns_step {
+	const struct op *op;
+	step_fn *fn;
+	struct res *r;
+	int err;		/* the child could not join */
+};
+
+static int userns_child(void *arg)
+{
+	struct userns_step *u = arg;
+
+	/* raw syscalls: glibc's id changes would signal the parent's threads */
+	if (setns(userns_fd, CLONE_NEWUSER) ||
+	    syscall(SYS_setresgid, 0, 0, 0) || syscall(SYS_setresuid, 0, 0, 0)) {
+		u->err = errno;
+		return 1;
+	}
+	u->fn(u->op, u->r);
+	return 0;
+}
+
+/*
+ * @fn in a child that joins the user namespace and becomes its uid and
+ * gid 0 (so 65534 outside, with every capability in there and none over
+ * files whose owner or group it does not map).  The child keeps the
+ * chroot into the union: joining a user namespace, unlike making one,
+ * is allowed there.  It shares our memory (CLONE_VM, and we wait until
+ * it exits: CLONE_VFORK), so it fills @r itself, without a copy of our
+ * address space to make, and our files (CLONE_FILES), so the
+ * directories do_exchange() opens stay open for exchange_resync().
+ */
+static int run_userns(const struct op *op, step_fn *fn, struct res *r)
+{
+	static char stack[256 << 10] __attribute__((aligned(16)));
+	struct userns_step u = { .op = op, .fn = fn, .r = r };
+	int status = 0;
+	pid_t pid;
+
+	pid = clone(userns_child, stack + sizeof(stack),
+		    CLONE_VM | CLONE_FILES | CLONE_VFORK | SIGCHLD, &u);
+	if (pid < 0 || waitpid(pid, &status, 0) != pid || !WIFEXITED(status) ||
+	    WEXITSTATUS(status)) {
+		rwl_log("user namespace step failed (status %#x): %s", status,
+			strerror(pid < 0 ? errno : u.err));
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * The user namespace: a child makes it (not chrooted), we write its id
+ * maps as root and keep it open.  Returns 0 or -errno.
+ */
+static int userns_make(void)
+{
+	int ready[2], hold[2], fd, err = 0, status;
+	const char *const maps[] = { "uid_map", "gid_map" };
+	char path[64], byte = 0;
+	unsigned int i;
+	pid_t pid;
+
+	if (pipe2(ready, O_CLOEXEC))
+		return -errno;
+	if (pipe2(hold, O_CLOEXEC)) {
+		err = -errno;
+		goto out_ready;
+	}
+	pid = fork();
+	if (pid == 0) {
+		close(hold[1]);
+		close(ready[0]);
+		if (unshare(CLONE_NEWUSER) || write(ready[1], "u", 1) != 1)
+			_exit(1);
+		/* until the parent closes hold[1] */
+		_exit(read(hold[0], &byte, 1) == 0 ? 0 : 1);
+	}
+	if (pid < 0) {
+		err = -errno;
+		goto out_hold;
+	}
+	close(hold[0]);
+	hold[0] = -1;
+	close(ready[1]);
+	ready[1] = -1;
+	if (read(ready[0], &byte, 1) != 1)
+		err = -ECHILD;
+	for (i = 0; i < ARRAY_SIZE(maps) && !err; i++) {
+		snprintf(path, sizeof(path), "/proc/%d/%s", (int)pid, maps[i]);
+		fd = open(path, O_WRONLY | O_CLOEXEC);
+		if (fd < 0 || write(fd, "0 65534 1", 9) != 9)
+			err = -errno;
+		if (fd >= 0)
+			close(fd);
+	}
+	if (!err) {
+		snprintf(path, sizeof(path), "/proc/%d/ns/user", (int)pid);
+		userns_fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (userns_fd < 0)
+			err = -errno;
+	}
+	close(hold[1]);
+	hold[1] = -1;
+	if (waitpid(pid, &status, 0) != pid)
+		err = err ? err : -ECHILD;
+out_hold:
+	for (i = 0; i < 2; i++)
+		if (hold[i] >= 0)
+			close(hold[i]);
+out_ready:
+	for (i = 0; i < 2; i++)
+		if (ready[i] >= 0)
+			close(ready[i]);
+	if (err)
+		rwl_log("making a user namespace: %s", strerror(-err));
+	return err;
+}
+
+/*
+ * Run @fn for @op (in the union we are chrooted in) with the op's
+ * credentials.  Returns -1 if they could not be taken.
+ */
+static int run_step(const struct op *op, step_fn *fn, struct res *r)
+{
+	int err = 0;
+
+	umask(op->umask);
+	switch (op->cred) {
+	case CRED_NOBODY:
+		become_nobody(true);
+		fn(op, r);
+		become_nobody(false);
+		break;
+	case CRED_USERNS:
+		err = run_userns(op, fn, r);
+		break;
+	default:
+		fn(op, r);
+		break;
+	}
+	umask(022);
+	return err;
+}
+
 /* ---- documented differences ---------------------------------------- */
 
 /* rwlayer: EINVAL for RENAME_EXCHANGE wherever the VFS got that far. */
@@ -1466,7 +2080,7 @@ static bool exchange_allowed(const struct op *op, const struct res *ovl,
 }
 
 /* If overlayfs swapped the names, swap them back (same flags). */
-static void exchange_resync(const struct op *op, const struct res *ovl)
+static void exchange_resync(const struct op *op, struct res *ovl)
 {
 	(void)op;
 	if (ovl->ret == 0 &&
@@ -1514,19 +2128,22 @@ static bool old_fd_allowed(const struct op *op, const struct res *ovl,
 
 /*
  * rwlayer: copy_file_range() between two files of the union works even
- * when they live in different layers (the VFS splices the data);
- * overlayfs hands the real files down and gets EXDEV from the lower and
- * upper filesystems.
+ * when they live in different layers (the VFS splices the data), so it
+ * can also run out of space (ENOSPC from the copy itself, both files
+ * open); overlayfs hands the real files down and gets EXDEV from the
+ * lower and upper filesystems.
  */
 static bool copy_range_allowed(const struct op *op, const struct res *ovl,
 			       const struct res *rwl)
 {
 	(void)op;
-	return ovl->ret == -1 && ovl->err == EXDEV && rwl->ret >= 0;
+	return ovl->ret == -1 && ovl->err == EXDEV &&
+	       (rwl->ret >= 0 || (rwl->err == ENOSPC && rwl->info &&
+				  !strncmp(rwl->info, "copy_file_range", 15)));
 }
 
 /* Do on overlayfs by hand what copy_file_range() did on rwlayer. */
-static void copy_range_resync(const struct op *op, const struct res *ovl)
+static void copy_range_resync(const struct op *op, struct res *ovl)
 {
 	off_t in_off = op->off, out_off = op->idx;
 	size_t left = op->len;
@@ -1553,27 +2170,79 @@ static void copy_range_resync(const struct op *op, const struct res *ovl)
 }
 
 /*
+ * rwlayer: a directory renamed over a merged directory whose upper holds
+ * only whiteouts empties that upper directory in place (rwlayer.rst,
+ * Upper layout); overlayfs makes a new opaque directory in its work
+ * directory and exchanges it in, one inode more.  On a full upper only
+ * overlayfs fails (ENOSPC): roomier_rename() checks that the names are
+ * two directories and that overlayfs does the rename with one inode more.
+ */
+static bool roomier_rename_allowed(const struct op *op, const struct res *ovl,
+				   const struct res *rwl)
+{
+	return op->flags == 0 && ovl->ret == -1 && ovl->err == ENOSPC &&
+	       rwl->ret == 0;
+}
+
+/*
+ * rwlayer: truncate() to 0 of a lower file copies it up without its data
+ * (rwlayer.rst, Copy-up), as both unions do for open(O_TRUNC); overlayfs
+ * copies the data and then truncates, which a small upper may not have
+ * room for.  The resync is overlayfs' own copy-up without data.
+ */
+static bool truncate_empty_allowed(const struct op *op, const struct res *ovl,
+				   const struct res *rwl)
+{
+	return op->len == 0 && ovl->ret == -1 && ovl->err == ENOSPC &&
+	       rwl->ret == 0;
+}
+
+static void truncate_empty_resync(const struct op *op, struct res *ovl)
+{
+	int fd = open(op->a, O_WRONLY | O_TRUNC | O_NONBLOCK | O_CLOEXEC);
+
+	(void)ovl;
+	if (fd >= 0)
+		close(fd);
+}
+
+/*
  * The only places where rwlayer may answer differently from overlayfs.
  * @allowed says whether a pair of results is the documented difference;
- * @resync (run chrooted in the overlayfs) then brings the overlayfs back
- * to the state rwlayer is in, so the comparison can go on.
+ * @resync (run chrooted in the overlayfs, as root or with the op's
+ * credentials if @as_caller) then brings the overlayfs back to the state
+ * rwlayer is in, so the comparison can go on.  With @copy_ups, what
+ * overlayfs copied up on the way (which the link counts of lower hard
+ * links and directories show) is copied up in rwlayer too, by
+ * sync_copy_ups().  With @roomier (small uppers that count inodes only),
+ * overlayfs must do the operation when it gets one inode more.
  */
 static const struct known_diff {
 	enum op_kind kind;
 	bool (*allowed)(const struct op *op, const struct res *ovl,
 			const struct res *rwl);
-	void (*resync)(const struct op *op, const struct res *ovl);
+	step_fn *resync;
+	bool as_caller, copy_ups, roomier;
 	const char *reason;
 } known_diffs[] = {
-	{ OP_RENAME, exchange_allowed, exchange_resync,
+	{ OP_RENAME, exchange_allowed, exchange_resync, false, true, false,
 	  "rwlayer.rst, Rename: RENAME_EXCHANGE is not supported (EINVAL); "
-	  "overlayfs swaps the names" },
-	{ OP_COPY_RANGE, copy_range_allowed, copy_range_resync,
-	  "rwlayer.rst, Copy-up: copy_file_range() works across layers; "
-	  "overlayfs gets EXDEV from the real files" },
-	{ OP_READ_OLD_FD, old_fd_allowed, NULL,
+	  "overlayfs copies the names up and swaps them" },
+	{ OP_COPY_RANGE, copy_range_allowed, copy_range_resync, true, false,
+	  false,
+	  "rwlayer.rst, Copy-up: copy_file_range() works across layers "
+	  "(or runs out of space); overlayfs gets EXDEV from the real files" },
+	{ OP_READ_OLD_FD, old_fd_allowed, NULL, false, false, false,
 	  "rwlayer.rst, Open files: an fd opened read-only before the copy-up "
 	  "keeps reading the lower file; overlayfs reopens the upper copy" },
+	{ OP_TRUNCATE, truncate_empty_allowed, truncate_empty_resync, true,
+	  false, false,
+	  "rwlayer.rst, Copy-up: truncate() to 0 copies up no data; "
+	  "overlayfs copies the data first (ENOSPC on a full upper)" },
+	{ OP_RENAME, roomier_rename_allowed, NULL, false, false, true,
+	  "rwlayer.rst, Upper layout: a directory renamed over a merged one "
+	  "empties its upper in place; overlayfs needs an inode more for a "
+	  "new opaque directory (ENOSPC on a full upper)" },
 };
 
 static const struct known_diff *known_diff(const struct op *op,
@@ -1635,23 +2304,169 @@ static void print_divergence(const struct ctx *c, const struct op *op,
 	print_res(c->side[1].label, &res[1]);
 }
 
+/*
+ * Both unions unmounted and mounted again: the results are compared.  A
+ * small upper gets MOUNT_INODES more free inodes for the mounts (what
+ * each union makes in its work directory when it mounts differs), and
+ * then as much free space as it had before.  Returns -1 if that failed.
+ */
 static int remount(struct ctx *c, struct res *res)
 {
+	struct statfs f[2];
 	unsigned int i;
 	int err = 0;
 
+	for (i = 0; i < 2 && c->small; i++)
+		if (statfs(c->side[i].rw, &f[i]))
+			return -1;
 	for (i = 0; i < 2; i++) {
 		res_reset(&res[i]);
-		res[i].ret = side_umount(c, &c->side[i]);
-		if (!res[i].ret)
-			res[i].ret = side_mount(c, &c->side[i]);
-		if (res[i].ret) {
-			res[i].err = -res[i].ret;
-			res[i].ret = -1;
-			err = -1;
+		err = side_umount(c, &c->side[i]);
+		if (err) {
+			errno = -err;
+			res_fail(&res[i], "umount");
 		}
 	}
+	if (c->small && upper_space(c, FEWER, f[0].f_ffree + MOUNT_INODES))
+		return -1;
+	for (i = 0; i < 2; i++) {
+		if (res[i].ret)
+			continue;
+		err = side_mount(c, &c->side[i]);
+		if (err) {
+			errno = -err;
+			res_fail(&res[i], "mount");
+		}
+	}
+	if (res[0].ret || res[1].ret)
+		return 0;
+	return after_mount(c, f[0].f_bfree, f[0].f_ffree) ? -1 : 0;
+}
+
+/*
+ * An operation on both unions at once (remount, drop_caches): 0 when
+ * done alike, 1 when the two results differ, -1 when it failed on both.
+ */
+static int global_op(struct ctx *c, const struct op *op, struct res *res)
+{
+	char text[2] = { '0' + op->flags, '\0' };
+
+	if (op->kind == OP_DROP_CACHES) {
+		if (pwrite(c->dropfd, text, 1, 0) != 1) {
+			rwl_log("echo %s > /proc/sys/vm/drop_caches: %s", text,
+				strerror(errno));
+			return -1;
+		}
+		return 0;
+	}
+	if (remount(c, res))
+		return -1;
+	if (!res_equal(&res[0], &res[1]))
+		return 1;
+	return res[0].ret ? -1 : 0;
+}
+
+/*
+ * @path (as an operation names it) as a path from the root, without
+ * following a symlink in its last component; false if its directory is
+ * not there.
+ */
+static bool canonical(const char *path, char *out, size_t size)
+{
+	char p[PATH_LEN], dir[PATH_MAX], *slash, *base;
+	int n;
+
+	snprintf(p, sizeof(p), "%s", path);
+	while (strlen(p) > 1 && p[strlen(p) - 1] == '/')
+		p[strlen(p) - 1] = '\0';
+	slash = strrchr(p, '/');
+	base = slash ? slash + 1 : p;
+	if (slash)
+		*slash = '\0';
+	if (!realpath(slash ? p : ".", dir))
+		return false;
+	n = snprintf(out, size, "%s/%s", strcmp(dir, "/") ? dir : "", base);
+	return n > 0 && (size_t)n < size;
+}
+
+/*
+ * What the overlayfs upper holds on the paths of @op's names (and the
+ * directories above them) and the rwlayer upper does not, copied up in
+ * rwlayer with a change to what it is already: chmod to its mode, or
+ * for a symlink lchown to its owner.  Returns -1 on a failure.
+ */
+static int sync_copy_ups(struct ctx *c, const struct op *op)
+{
+	char paths[2][PATH_MAX], todo[8][PATH_MAX], p[RWL_PATH + PATH_MAX];
+	const char *names[2] = { op->a, op->b };
+	unsigned int i, n = 0, num = 0;
+	struct stat st;
+	char *s;
+	int err = 0;
+
+	if (enter(&c->side[0]))
+		return -1;
+	for (i = 0; i < 2; i++)
+		if (names[i][0] && canonical(names[i], paths[num], PATH_MAX))
+			num++;
+	leave(c);
+	for (i = 0; i < num; i++) {
+		/* each prefix "/x", "/x/y", ... of the path */
+		for (s = paths[i] + 1; n < ARRAY_SIZE(todo); s++) {
+			if (*s && *s != '/')
+				continue;
+			snprintf(todo[n], PATH_MAX, "%.*s", (int)(s - paths[i]),
+				 paths[i]);
+			if (!lstat(rwl_pathf(p, "%s/upper%s", c->side[0].rw, todo[n]),
+				   &st) &&
+			    !(S_ISCHR(st.st_mode) && st.st_rdev == 0) &&
+			    lstat(rwl_pathf(p, "%s/upper%s", c->side[1].rw, todo[n]),
+				  &st) && errno == ENOENT)
+				n++;
+			if (!*s)
+				break;
+		}
+	}
+	if (!n || enter(&c->side[1]))
+		return n ? -1 : 0;
+	for (i = 0; i < n && !err; i++) {
+		if (lstat(todo[i], &st))
+			err = -1;
+		else if (S_ISLNK(st.st_mode))
+			err = lchown(todo[i], st.st_uid, st.st_gid);
+		else
+			err = chmod(todo[i], st.st_mode & 07777);
+		if (err)
+			rwl_log("copying up %s in rwlayer: %s", todo[i],
+				strerror(errno));
+	}
+	leave(c);
 	return err;
+}
+
+/*
+ * For a known_diff with @roomier: only on a small upper that counts
+ * inodes, for two directories, and overlayfs then does @op with one
+ * inode more as rwlayer did it (res[0] gets that result).
+ */
+static bool roomier(struct ctx *c, const struct op *op, struct res *res)
+{
+	struct stat a, b;
+	struct statfs f;
+	bool ok;
+
+	if (!c->small || !inodes_exact || enter(&c->side[0]))
+		return false;
+	ok = !lstat(op->a, &a) && S_ISDIR(a.st_mode) &&
+	     !lstat(op->b, &b) && S_ISDIR(b.st_mode);
+	leave(c);
+	if (!ok || statfs(c->side[0].rw, &f) ||
+	    set_free(&c->side[0], f.f_bfree, f.f_ffree + 1) ||
+	    enter(&c->side[0]))
+		return false;
+	ok = !run_step(op, exec_op, &res[0]);
+	leave(c);
+	return ok && res_equal(&res[0], &res[1]);
 }
 
 /*
@@ -1667,78 +2482,96 @@ static int run_ops(struct ctx *c, struct op *ops, unsigned int n,
 {
 	const struct known_diff *kd;
 	unsigned int i, k;
-	int ret = n;
+	int ret = n, g;
 
 	if (pair_setup(c)) {
 		pair_teardown(c);
 		c->failed = true;
 		return -1;
 	}
-	for (i = 0; i < n; i++) {
+	for (i = 0; i < n && ret >= 0; i++) {
 		const struct op *op = &ops[i];
 
 		if (op->kind == OP_GEN) {
 			if (!gen || enter(&c->side[0])) {
-				c->failed = true;
 				ret = -1;
 				break;
 			}
 			gen_op(gen, &ops[i], i);
 			leave(c);
 		}
-		if (op->kind == OP_REMOUNT) {
-			if (remount(c, res)) {
-				if (c->verbose)
-					print_divergence(c, op, i, res);
-				c->failed = true;
-				ret = -1;
-				break;
-			}
-			continue;
-		}
-		/* overlayfs last: exch then holds its directories */
-		for (k = 2; k-- > 0; ) {
-			if (enter(&c->side[k])) {
-				c->failed = true;
-				ret = -1;
-				break;
-			}
-			exec_op(op, &res[k]);
-			leave(c);
-		}
-		if (ret < 0)
-			break;
 		if (c->trace) {
 			char t[512];
 
 			rwl_log("%u %s", i, op_str(op, t, sizeof(t)));
-			print_res(c->side[0].label, &res[0]);
 		}
+		if (op->kind == OP_REMOUNT || op->kind == OP_DROP_CACHES) {
+			g = global_op(c, op, res);
+			if (g > 0) {
+				if (c->verbose)
+					print_divergence(c, op, i, res);
+				ret = i;
+				break;
+			}
+			if (g < 0 || (c->small && upper_space(c, FEWER, FEWER)))
+				ret = -1;
+			if (c->verbose) {
+				c->n_all[op->kind]++;
+				c->n_ok[op->kind] += ret >= 0;
+			}
+			continue;
+		}
+		/* overlayfs last: exch then holds its directories */
+		for (k = 2; k-- > 0 && ret >= 0; ) {
+			if (enter(&c->side[k]) ||
+			    run_step(op, exec_op, &res[k]))
+				ret = -1;
+			leave(c);
+		}
+		if (ret < 0)
+			break;
+		if (c->trace)
+			print_res(c->side[0].label, &res[0]);
 		if (c->verbose) {
 			c->n_all[op->kind]++;
 			c->n_ok[op->kind] += res[0].ret >= 0;
+			c->n_cred_all[op->cred]++;
+			c->n_cred_ok[op->cred] += res[0].ret >= 0;
+			c->n_enospc += res[0].ret < 0 && res[0].err == ENOSPC;
+			c->n_mode += res[0].info && strstr(res[0].info, "mode ");
 		}
-		if (res_equal(&res[0], &res[1])) {
-			exchange_done();
-			continue;
-		}
-		kd = c->self ? NULL : known_diff(op, &res[0], &res[1]);
-		if (kd) {
-			c->n_known[kd - known_diffs]++;
-			if (kd->resync) {
-				enter(&c->side[0]);
-				kd->resync(op, &res[0]);
-				leave(c);
+		kd = NULL;
+		if (!res_equal(&res[0], &res[1])) {
+			kd = c->self ? NULL : known_diff(op, &res[0], &res[1]);
+			if (kd && kd->roomier && !roomier(c, op, res))
+				kd = NULL;
+			if (!kd) {
+				exchange_done();
+				if (c->verbose)
+					print_divergence(c, op, i, res);
+				ret = i;
+				break;
 			}
-			exchange_done();
-			continue;
+			c->n_known[kd - known_diffs]++;
+		}
+		if (kd && kd->resync) {
+			struct op as = *op;
+
+			if (!kd->as_caller)
+				as.cred = CRED_ROOT;
+			if (enter(&c->side[0]) ||
+			    run_step(&as, kd->resync, &res[0]))
+				ret = -1;
+			leave(c);
 		}
 		exchange_done();
-		if (c->verbose)
-			print_divergence(c, op, i, res);
-		ret = i;
-		break;
+		if (kd && kd->copy_ups && ret >= 0 && sync_copy_ups(c, op))
+			ret = -1;
+		if (c->small && ret >= 0 && upper_space(c, FEWER, FEWER))
+			ret = -1;
 	}
+	if (ret < 0)
+		c->failed = true;
 	pair_teardown(c);
 	return ret;
 }
@@ -1778,7 +2611,7 @@ static bool op_touches(const struct op *op, char (*set)[PATH_LEN],
 {
 	unsigned int i;
 
-	if (op->kind == OP_REMOUNT)
+	if (op->kind == OP_REMOUNT || op->kind == OP_DROP_CACHES)
 		return true;
 	for (i = 0; i < num; i++)
 		if ((op->a[0] && (path_related(set[i], op->a))) ||
@@ -1826,21 +2659,42 @@ static unsigned int slice(const struct op *ops, unsigned int n, struct op *out)
 }
 
 /*
- * Shrink ops[0..n) (whose last operation diverges) to fewer operations
- * whose last one still diverges first, removing chunks of halving size
- * for at most @seconds.  Returns the new count; @ops is rewritten.
+ * Does replaying @m operations of @t give the divergence @want (the two
+ * results the full sequence gave) at the last one?  For a walk, any
+ * divergence of the last walk counts.
+ */
+static bool same_divergence(struct ctx *c, struct op *t, unsigned int m,
+			    struct res *res, const struct res *want)
+{
+	if (run_ops(c, t, m, res, NULL) != (int)(m - 1))
+		return false;
+	return t[m - 1].kind == OP_WALK ||
+	       (res_equal(&res[0], &want[0]) && res_equal(&res[1], &want[1]));
+}
+
+/*
+ * Shrink ops[0..n) (whose last operation diverges, with the results in
+ * @res) to fewer operations whose last one still diverges alike first,
+ * removing chunks of halving size for at most @seconds.  Returns the new
+ * count; @ops is rewritten.
  */
 static unsigned int shrink(struct ctx *c, struct op *ops, unsigned int n,
 			   struct res *res, double seconds)
 {
 	double end = rwl_now() + seconds;
 	unsigned int chunk, i, m, tries = 0;
+	struct res want[2] = { 0 };
 	struct op *t;
 	bool verbose = c->verbose;
 
 	t = malloc(n * sizeof(*t));
 	if (!t)
 		return n;
+	for (i = 0; i < 2; i++) {
+		want[i].ret = res[i].ret;
+		want[i].err = res[i].err;
+		res_addf(&want[i], "%s", res[i].info ? res[i].info : "");
+	}
 	c->verbose = false;
 	/* The walks before the target only cost time. */
 	for (i = m = 0; i < n; i++)
@@ -1850,7 +2704,7 @@ static unsigned int shrink(struct ctx *c, struct op *ops, unsigned int n,
 	/* First try only what touches the paths the last operation names. */
 	m = slice(ops, n, t);
 	tries++;
-	if (m < n && run_ops(c, t, m, res, NULL) == (int)(m - 1)) {
+	if (m < n && same_divergence(c, t, m, res, want)) {
 		memcpy(ops, t, m * sizeof(*t));
 		n = m;
 	}
@@ -1861,7 +2715,7 @@ static unsigned int shrink(struct ctx *c, struct op *ops, unsigned int n,
 			memcpy(t, ops, i * sizeof(*t));
 			memcpy(t + i, ops + i + m, (n - i - m) * sizeof(*t));
 			tries++;
-			if (run_ops(c, t, n - m, res, NULL) == (int)(n - m - 1)) {
+			if (same_divergence(c, t, n - m, res, want)) {
 				memcpy(ops, t, (n - m) * sizeof(*t));
 				n -= m;
 			} else {
@@ -1873,6 +2727,8 @@ static unsigned int shrink(struct ctx *c, struct op *ops, unsigned int n,
 	c->verbose = verbose;
 	rwl_log("shrunk to %u operations in %u replays%s", n, tries,
 		rwl_now() < end ? "" : " (time limit, may not be minimal)");
+	res_free(&want[0]);
+	res_free(&want[1]);
 	free(t);
 	return n;
 }
@@ -1895,6 +2751,12 @@ static void print_coverage(const struct ctx *c)
 			break;
 	}
 	rwl_log("succeeded: %s", line);
+	rwl_log("succeeded as root %u/%u, as nobody %u/%u, in a user namespace %u/%u; set-id cleared by %u writes; ENOSPC %u times%s",
+		c->n_cred_ok[CRED_ROOT], c->n_cred_all[CRED_ROOT],
+		c->n_cred_ok[CRED_NOBODY], c->n_cred_all[CRED_NOBODY],
+		c->n_cred_ok[CRED_USERNS], c->n_cred_all[CRED_USERNS],
+		c->n_mode, c->n_enospc, !c->small ? "" : inodes_exact ?
+		" (small upper: pages and inodes)" : " (small upper: pages)");
 	for (k = 0; k < ARRAY_SIZE(known_diffs); k++)
 		if (c->n_known[k])
 			rwl_log("documented difference taken %u times: %s",
@@ -1979,6 +2841,10 @@ static int run_seed(struct ctx *c, unsigned int seed, unsigned int nops,
 	memset(c->n_ok, 0, sizeof(c->n_ok));
 	memset(c->n_known, 0, sizeof(c->n_known));
 	memset(c->n_all, 0, sizeof(c->n_all));
+	memset(c->n_cred_ok, 0, sizeof(c->n_cred_ok));
+	memset(c->n_cred_all, 0, sizeof(c->n_cred_all));
+	c->n_enospc = 0;
+	c->n_mode = 0;
 	ops = gen_ops(nops, &n);
 	if (!ops)
 		return -1;
@@ -2078,6 +2944,53 @@ FIXTURE(randops) {
 	struct ctx ctx;
 };
 
+/*
+ * CRED_NOBODY is an unprivileged caller: refused a root file of mode
+ * 0600 and a trusted.* xattr (CAP_SYS_ADMIN), and root again after.
+ */
+static void check_nobody(struct __test_metadata *_metadata, const char *base)
+{
+	char file[RWL_PATH];
+	int open_err, xattr_err;
+
+	rwl_pathf(file, "%s/root_0600", base);
+	ASSERT_EQ(0, rwl_write_text(file, "secret"));
+	ASSERT_EQ(0, chmod(file, 0600));
+	become_nobody(true);
+	open_err = rwl_try_open(file, O_RDONLY);
+	xattr_err = setxattr(file, "trusted.x", "y", 1, 0) ? errno : 0;
+	become_nobody(false);
+	EXPECT_EQ(EACCES, open_err);
+	EXPECT_EQ(EPERM, xattr_err);
+	EXPECT_EQ(0, rwl_try_open(file, O_RDONLY));
+	EXPECT_EQ(0, setxattr(file, "trusted.x", "y", 1, 0));
+	ASSERT_EQ(0, unlink(file));
+}
+
+/* Sets inodes_exact: does a trusted xattr take from tmpfs' nr_inodes? */
+static int probe_inodes_exact(struct rwl_env *env)
+{
+	char dir[RWL_PATH], file[RWL_PATH];
+	int err;
+
+	rwl_pathf(dir, "%s/probe", env->base);
+	rwl_pathf(file, "%s/f", dir);
+	err = rwl_mount_tmpfs(env, dir, "nr_inodes=2");
+	if (!err)
+		err = rwl_write_text(file, "");
+	if (!err) {
+		inodes_exact = !setxattr(file, "trusted.probe", "y", 1, 0);
+		if (!inodes_exact && errno != ENOSPC)
+			err = -errno;
+	}
+	if (!err)
+		err = rwl_umount(env, dir);
+	rwl_log("tmpfs nr_inodes counts %s", inodes_exact ?
+		"inodes alone: small uppers run out of inodes and space" :
+		"xattrs too: small uppers run out of space only");
+	return err;
+}
+
 FIXTURE_SETUP(randops)
 {
 	const char *self_env = getenv("RWL_RANDOPS_SELF");
@@ -2106,10 +3019,24 @@ FIXTURE_SETUP(randops)
 	set_excluded(getenv("RWL_RANDOPS_EXCLUDE"));
 	self->ctx.rootfd = open("/", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	ASSERT_LE(0, self->ctx.rootfd);
+	self->ctx.dropfd = open("/proc/sys/vm/drop_caches", O_WRONLY | O_CLOEXEC);
+	ASSERT_LE(0, self->ctx.dropfd);
+	ASSERT_EQ(0, probe_inodes_exact(&self->env));
+	ASSERT_EQ(0, sigaction(SIGBUS, &(struct sigaction){
+		.sa_handler = on_sigbus }, NULL));
+	ASSERT_EQ(0, userns_make());
+	/* nobody has no groups; root needs none */
+	ASSERT_EQ(0, setgroups(0, NULL));
+	ASSERT_EQ(0, syscall(SYS_capget, &(struct __user_cap_header_struct){
+		.version = _LINUX_CAPABILITY_VERSION_3 }, own_caps));
+	check_nobody(_metadata, self->env.base);
 }
 
 FIXTURE_TEARDOWN(randops)
 {
+	if (userns_fd >= 0)
+		close(userns_fd);
+	userns_fd = -1;
 	RWL_ENV_TEARDOWN(&self->env);
 }
 
