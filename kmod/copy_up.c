@@ -94,6 +94,31 @@ int rwl_set_opaque(struct super_block *sb, struct dentry *upper)
 	return rwl_do_setxattr(sb, upper, RWL_XATTR_OPAQUE, "y", 1, 0);
 }
 
+static int rwl_set_impure(struct super_block *sb, struct dentry *upper)
+{
+	return rwl_do_setxattr(sb, upper, RWL_XATTR_IMPURE, "y", 1, 0);
+}
+
+/*
+ * A copy that keeps its origin's number is about to be renamed or linked
+ * into the union directory @dir: mark its upper (rwl_is_impure()).  With
+ * write access to the upper, no upper directory locked.
+ */
+int rwl_mark_impure(struct inode *dir)
+{
+	const struct cred *old_cred;
+	int err;
+
+	if (rwl_is_impure(dir))
+		return 0;
+	old_cred = rwl_override_creds(dir->i_sb);
+	err = rwl_set_impure(dir->i_sb, rwl_i_upper(dir));
+	revert_creds(old_cred);
+	if (!err)
+		WRITE_ONCE(RWL_I(dir)->impure, true);
+	return err;
+}
+
 static ssize_t rwl_copy_range(struct file *in, struct file *out, loff_t pos,
 			      loff_t count)
 {
@@ -276,6 +301,8 @@ static int rwl_fill_meta(struct super_block *sb, const struct path *lower,
 	/* The copy of one name of a hard link is a file of its own. */
 	if (!err && !S_ISDIR(stat->mode) && stat->nlink == 1)
 		err = rwl_set_origin(sb, temp, d_inode(lower->dentry));
+	if (!err && S_ISDIR(stat->mode))
+		err = rwl_set_impure(sb, temp);
 	if (!err)
 		err = rwl_set_attrs(sb, temp, stat);
 	if (!err && !S_ISLNK(stat->mode))

@@ -377,6 +377,7 @@ static int rwl_create_object(struct dentry *dentry,
 	struct rwl_rule *rule = rwl_rule_of(dentry);
 	struct dentry *parent = dentry->d_parent, *udir, *upper;
 	u64 inodes = link_inode ? 0 : 1;
+	struct mutex *alias_lock = NULL;
 	const struct cred *old_cred;
 	struct inode *inode;
 	struct cred *cred;
@@ -393,6 +394,12 @@ static int rwl_create_object(struct dentry *dentry,
 	err = mnt_want_write(RWL_FS(sb)->upper.mnt);
 	if (err)
 		return err;
+	/* A copy keeps its origin's number (rwl_is_impure()). */
+	if (link_inode && READ_ONCE(RWL_I(link_inode)->origin_dev)) {
+		err = rwl_mark_impure(d_inode(parent));
+		if (err)
+			goto out_drop_write;
+	}
 	old_cred = rwl_override_creator(dentry, obj->mode, &cred);
 	err = PTR_ERR(old_cred);
 	if (IS_ERR(old_cred))
@@ -414,11 +421,16 @@ static int rwl_create_object(struct dentry *dentry,
 	if (IS_ERR(upper))
 		goto out_revert;
 
+	/* A directory's inode is attached as a lookup attaches one. */
+	if (S_ISDIR(obj->mode)) {
+		alias_lock = rwl_dir_alias_lock(sb, d_inode(upper));
+		mutex_lock(alias_lock);
+	}
 	if (link_inode) {
 		ihold(link_inode);
 		inode = link_inode;
 	} else {
-		inode = rwl_get_inode(sb, upper, NULL, NULL);
+		inode = rwl_get_inode(sb, dentry, upper, NULL, NULL);
 		err = PTR_ERR(inode);
 		if (IS_ERR(inode)) {
 			/* Left in place: counted, and looked up afresh. */
@@ -427,7 +439,7 @@ static int rwl_create_object(struct dentry *dentry,
 				d_drop(dentry);
 			else
 				rwl_uncharge(rule, 0, inodes);
-			goto out_dput;
+			goto out_unlock;
 		}
 		rwl_inode_charge_to(inode, rule);
 		rwl_inode_set_in_rule(inode, dentry);
@@ -435,7 +447,9 @@ static int rwl_create_object(struct dentry *dentry,
 	rwl_copyattr(inode);
 	d_instantiate(dentry, inode);
 	err = 0;
-out_dput:
+out_unlock:
+	if (alias_lock)
+		mutex_unlock(alias_lock);
 	dput(upper);
 out_revert:
 	revert_creds(old_cred);
@@ -534,6 +548,21 @@ out_unlock:
 }
 
 /*
+ * A directory no lower merges with may still hold whiteouts in its upper
+ * (its lowers went, rwl_is_impure()); the union shows it empty, so they
+ * hide nothing and go before the directory does.
+ */
+static int rwl_remove_empty_upper(struct dentry *dentry, bool is_dir)
+{
+	struct path upath;
+
+	if (!is_dir || !rwl_upper(dentry) || !rwl_is_impure(d_inode(dentry)))
+		return 0;
+	rwl_upper_path(dentry, &upath);
+	return rwl_clear_dir(dentry->d_sb, &upath);
+}
+
+/*
  * Replace the upper entry of @dentry with a whiteout in one step: the
  * whiteout is made in the work directory and exchanged with it.  Until
  * the exchange the name shows what it showed; after it, nothing.
@@ -581,7 +610,8 @@ static int rwl_remove(struct dentry *dentry, bool is_dir)
 	if (whiteout && rwl_upper(dentry))
 		err = rwl_replace_with_whiteout(dentry, udir);
 	else
-		err = rwl_remove_upper(dentry, udir, whiteout);
+		err = rwl_remove_empty_upper(dentry, is_dir) ?:
+		      rwl_remove_upper(dentry, udir, whiteout);
 	if (!err) {
 		rwl_copyattr(d_inode(parent));
 		/* The union dentry's layers are history; look the name up anew. */
@@ -730,9 +760,15 @@ int rwl_rename(rwl_idmap_t *idmap, struct inode *olddir, struct dentry *old,
 		return err;
 	old_cred = rwl_override_creds(sb);
 	if (d_really_is_positive(new) && d_is_dir(new) && rwl_upper(new) &&
-	    RWL_E(new)->num) {
+	    (RWL_E(new)->num || rwl_is_impure(d_inode(new)))) {
 		rwl_upper_path(new, &upath);
 		err = rwl_clear_dir(sb, &upath);
+		if (err)
+			goto out_revert;
+	}
+	/* A copy keeps its origin's number (rwl_is_impure()). */
+	if (!d_is_dir(old) && READ_ONCE(RWL_I(d_inode(old))->origin_dev)) {
+		err = rwl_mark_impure(newdir);
 		if (err)
 			goto out_revert;
 	}

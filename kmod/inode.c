@@ -3,6 +3,7 @@
  * Union inodes: attributes, permission, symlinks and ACLs.
  */
 #include <linux/fileattr.h>
+#include <linux/hash.h>
 #include <linux/posix_acl.h>
 #include <linux/xattr.h>
 
@@ -471,11 +472,51 @@ static void rwl_inode_init(struct inode *inode, const struct rwl_path *lower,
 	rwl_copyattr(inode);
 }
 
-/* What a lookup found: the hash key and the upper copy, if any. */
+/*
+ * What a lookup found: the hash key and the upper copy, if any, and the
+ * dentry the inode is for (in-lookup or new, its parent locked; NULL for
+ * the root, the first inode of its superblock).
+ */
 struct rwl_inode_key {
 	struct inode *real;
 	struct dentry *upper;
+	const struct dentry *dentry;
 };
+
+/*
+ * Does the directory inode show, if anywhere, only at @dentry's name in
+ * @dentry's parent?  An alias there (one a process still holds, which a
+ * revalidation dropped) is attached again as it was; an alias elsewhere
+ * would be moved by d_splice_alias(), with the places and lower stacks
+ * cached in it and below it, and a subtree would keep another path's
+ * rule.  Under the inode hash lock, so i_lock and d_lock nest inside.
+ */
+static bool rwl_dir_shows_only_here(struct inode *inode,
+				    const struct dentry *dentry)
+{
+	const struct qstr *name = dentry ? &dentry->d_name : NULL;
+	struct dentry *alias;
+	bool here = true;
+
+	spin_lock(&inode->i_lock);
+	hlist_for_each_entry(alias, &inode->i_dentry, d_u.d_alias) {
+		spin_lock(&alias->d_lock);
+		here = dentry && alias->d_parent == dentry->d_parent &&
+		       alias->d_name.hash_len == name->hash_len &&
+		       !memcmp(alias->d_name.name, name->name, name->len);
+		spin_unlock(&alias->d_lock);
+		if (!here)
+			break;
+	}
+	spin_unlock(&inode->i_lock);
+	return here;
+}
+
+struct mutex *rwl_dir_alias_lock(struct super_block *sb,
+				 const struct inode *real)
+{
+	return &RWL_FS(sb)->dir_alias_locks[hash_ptr(real, RWL_DIR_ALIAS_BITS)];
+}
 
 /*
  * One lower inode may stand behind several union inodes: the names of a
@@ -483,17 +524,11 @@ struct rwl_inode_key {
  * renamed while the client holds an upper directory made for its old
  * name.  A cached union inode is the one found only if its upper copy is
  * the one the lookup found (or neither has one), so no name ever reaches
- * another name's data.
- *
- * A directory's union inode is found only while no dentry shows it: given
- * one with an alias, d_splice_alias() would move that alias (the old
- * name, with the places and lower stacks cached below it) to the name
- * looked up, and a subtree would keep another path's rule.  The alias is
- * elsewhere (the server renamed the lower directory) or an invalidated
- * one someone still holds; either way the new name gets its own inode.
- * A lookup adds an alias to a directory inode it found only under
- * dir_alias_lock, which it holds here, so the list can only shrink
- * meanwhile (mkdir's inode is a new one).
+ * another name's data.  A directory's is found only where it already
+ * shows (rwl_dir_shows_only_here()); the server's rename gets the new
+ * name an inode of its own.  Directory inodes are found and attached
+ * under their rwl_dir_alias_lock(), so two lookups of one directory at
+ * two names cannot both find it shown nowhere.
  */
 static int rwl_inode_test(struct inode *inode, void *data)
 {
@@ -503,7 +538,8 @@ static int rwl_inode_test(struct inode *inode, void *data)
 
 	if (oi->real != key->real)
 		return 0;
-	if (S_ISDIR(key->real->i_mode) && !hlist_empty(&inode->i_dentry))
+	if (S_ISDIR(key->real->i_mode) &&
+	    !rwl_dir_shows_only_here(inode, key->dentry))
 		return 0;
 	if (!cached || !key->upper)
 		return !cached && !key->upper;
@@ -527,13 +563,15 @@ static int rwl_inode_set(struct inode *inode, void *data)
  * file keeps its union inode when it is copied up; rwl_inode_test()
  * tells apart the union inodes of one key.
  */
-struct inode *rwl_get_inode(struct super_block *sb, struct dentry *upper,
+struct inode *rwl_get_inode(struct super_block *sb,
+			    const struct dentry *dentry, struct dentry *upper,
 			    const struct rwl_path *lower,
 			    const struct rwl_origin *origin)
 {
 	struct rwl_inode_key key = {
 		.real = d_inode(lower ? lower->dentry : upper),
 		.upper = upper,
+		.dentry = dentry,
 	};
 	struct inode *inode;
 

@@ -158,6 +158,39 @@ bool rwl_is_opaque(const struct path *dir)
 	       val == 'y';
 }
 
+/*
+ * May the upper directory of @dir hold whiteouts, or files copied up
+ * from a lower (which report their origin's number), even when no lower
+ * directory merges with it now?  A directory copied up from a lower is
+ * marked so from the start (its lower may go: the server removes it),
+ * one that a copy is renamed or linked into when that happens
+ * (rwl_mark_impure()).  Such a directory is never read as a single
+ * layer, and its whiteouts go with it when it is removed.
+ */
+bool rwl_is_impure(struct inode *dir)
+{
+	struct rwl_inode *oi = RWL_I(dir);
+	struct path upath = {
+		.mnt = RWL_FS(dir->i_sb)->upper.mnt,
+		.dentry = rwl_i_upper(dir),
+	};
+	const struct cred *old_cred;
+	ssize_t len;
+	char val;
+
+	if (READ_ONCE(oi->impure))
+		return true;
+	if (!upath.dentry)
+		return false;
+	old_cred = rwl_override_creds(dir->i_sb);
+	len = rwl_do_getxattr(&upath, RWL_XATTR_IMPURE, &val, 1);
+	revert_creds(old_cred);
+	if (len != 1 || val != 'y')
+		return false;
+	WRITE_ONCE(oi->impure, true);
+	return true;
+}
+
 /* Which lower file an upper non-directory was copied up from, if any. */
 bool rwl_read_origin(struct super_block *sb, struct dentry *upper,
 		     struct rwl_origin *origin)
@@ -174,11 +207,16 @@ bool rwl_read_origin(struct super_block *sb, struct dentry *upper,
 	return true;
 }
 
+/*
+ * Is @lower the file the upper non-directory @upper was copied from?  Its
+ * type must match too: the lower's inode number may have been reused.
+ */
 static bool rwl_origin_matches(const struct rwl_origin *origin,
-			       struct dentry *lower)
+			       struct dentry *upper, struct dentry *lower)
 {
 	return origin && origin->dev == d_inode(lower)->i_sb->s_dev &&
-	       origin->ino == d_inode(lower)->i_ino;
+	       origin->ino == d_inode(lower)->i_ino &&
+	       !inode_wrong_type(d_inode(lower), d_inode(upper)->i_mode);
 }
 
 /*
@@ -211,7 +249,7 @@ static int rwl_lookup_lowers(const struct rwl_entry *parent,
 		}
 		if (above && !d_is_dir(above)) {
 			/* Only the file an upper copy came from stays below it. */
-			if (rwl_origin_matches(origin, this)) {
+			if (rwl_origin_matches(origin, above, this)) {
 				stack[n].layer = parent->stack[i].layer;
 				stack[n++].dentry = this;
 			} else {
@@ -308,11 +346,12 @@ static struct dentry *rwl_lookup_negative(struct dentry *dentry,
 
 /*
  * Attach the union inode of what the lookup found.  A directory's inode
- * is found and attached under dir_alias_lock: rwl_inode_test() passes
- * over inodes that show under another name, and two lookups of one
- * directory (its old name and the new one, while the server renames it)
- * must not both find it alias-free, or d_splice_alias() would move the
- * first dentry, with the places cached below it, to the second name.
+ * is found and attached under its rwl_dir_alias_lock(): rwl_inode_test()
+ * passes over inodes that show under another name, and two lookups of
+ * one directory (its old name and the new one, while the server renames
+ * it) must not both find it shown nowhere, or d_splice_alias() would
+ * move the first dentry, with the places cached below it, to the second
+ * name.
  */
 static struct dentry *rwl_lookup_instantiate(struct dentry *dentry,
 					     struct rwl_entry *entry,
@@ -320,15 +359,17 @@ static struct dentry *rwl_lookup_instantiate(struct dentry *dentry,
 					     const struct rwl_origin *origin)
 {
 	struct super_block *sb = dentry->d_sb;
-	struct mutex *alias_lock = &RWL_FS(sb)->dir_alias_lock;
-	bool dir = d_is_dir(upper ?: entry->stack[0].dentry);
+	const struct rwl_path *lower = entry->num ? &entry->stack[0] : NULL;
+	struct inode *real = d_inode(lower ? lower->dentry : upper);
+	struct mutex *alias_lock = NULL;
 	struct inode *inode;
 	struct dentry *ret;
 
-	if (dir)
+	if (S_ISDIR(real->i_mode)) {
+		alias_lock = rwl_dir_alias_lock(sb, real);
 		mutex_lock(alias_lock);
-	inode = rwl_get_inode(sb, upper, entry->num ? &entry->stack[0] : NULL,
-			      origin);
+	}
+	inode = rwl_get_inode(sb, dentry, upper, lower, origin);
 	dput(upper);
 	if (IS_ERR(inode)) {
 		rwl_entry_free(entry);
@@ -340,7 +381,7 @@ static struct dentry *rwl_lookup_instantiate(struct dentry *dentry,
 	rwl_inode_set_in_rule(inode, dentry);
 	ret = d_splice_alias(inode, dentry);
 out_unlock:
-	if (dir)
+	if (alias_lock)
 		mutex_unlock(alias_lock);
 	return ret;
 }

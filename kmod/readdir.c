@@ -491,7 +491,9 @@ static int rwl_dir_open(struct inode *inode, struct file *file)
 	if (!od)
 		return -ENOMEM;
 
-	if (rwl_dir_layers(dentry) == 1) {
+	/* A single layer, unless its upper may hold whiteouts or copies. */
+	if (rwl_dir_layers(dentry) == 1 &&
+	    !(rwl_upper(dentry) && rwl_is_impure(inode))) {
 		od->lower_only = !rwl_upper(dentry);
 		od->layer = od->lower_only ? RWL_E(dentry)->stack[0].layer :
 			    &RWL_FS(dentry->d_sb)->upper;

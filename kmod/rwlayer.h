@@ -14,8 +14,8 @@
  *     union, so it comes before the VFS's locks.  A reset drops it while
  *     it removes in the upper, with its rule marked resetting)
  *       union directory i_rwsem (VFS; lock_rename() for renames)
- *         rwl_fs.dir_alias_lock (lookup: a directory's union inode
- *         found and its dentry attached; d_splice_alias() inside)
+ *         rwl_dir_alias_lock() (lookup and mkdir: a directory's union
+ *         inode found and its dentry attached; d_splice_alias() inside)
  *         union inode i_rwsem (VFS for setattr, setxattr, fileattr;
  *         ours around write and fallocate)
  *           rwl_inode.lock (copy-up, usage charges)
@@ -53,12 +53,17 @@
 #define RWLAYER_SUPER_MAGIC	0x72776c79	/* "rwly" */
 #define RWL_MAX_LOWER		32
 #define RWL_MAX_RULES		64
+/* Locks for directory inodes being attached, by the real inode's hash. */
+#define RWL_DIR_ALIAS_BITS	4
+#define RWL_DIR_ALIAS_LOCKS	BIT(RWL_DIR_ALIAS_BITS)
 /* The largest size or inode limit: charges below it never wrap a u64. */
 #define RWL_LIMIT_MAX		BIT_ULL(60)
 
 /* The upper's on-disk format is overlayfs' (see rwlayer.rst). */
 #define RWL_XATTR_OPAQUE	"trusted.overlay.opaque"
 #define RWL_XATTR_ORIGIN	"trusted.rwlayer.origin"
+/* The upper directory may hold whiteouts or copies: see rwl_is_impure(). */
+#define RWL_XATTR_IMPURE	"trusted.overlay.impure"
 #define RWL_XATTR_OVL_PREFIX	"trusted.overlay."
 #define RWL_XATTR_OWN_PREFIX	"trusted.rwlayer."
 
@@ -157,8 +162,8 @@ struct rwl_fs {
 	struct rwl_rule_node __rcu *rule_root;
 	unsigned int rule_gen;
 	seqlock_t place_lock;
-	/* Lookups finding a directory's union inode (rwl_inode_test()). */
-	struct mutex dir_alias_lock;
+	/* A directory's union inode found and attached (rwl_inode_test()). */
+	struct mutex dir_alias_locks[RWL_DIR_ALIAS_LOCKS];
 	atomic_t resets;		/* rule resets: absent names may appear */
 	/* The netlink family's view: see netlink.c. */
 	struct list_head mounts_link;
@@ -228,6 +233,7 @@ struct rwl_inode {
 	bool in_rule;			/* writes may be allowed (EROFS if not) */
 	unsigned int in_rule_gen;	/* the rule table @in_rule is from */
 	bool stale;			/* its upper copy went in a reset */
+	bool impure;			/* rwl_is_impure() saw the mark */
 	struct mutex lock;		/* copy-up and usage accounting */
 	struct rwl_rule *charged_rule;	/* who pays for the upper copy ... */
 	unsigned int charged_gen;	/* ... if it still holds the slot */
@@ -421,12 +427,15 @@ struct dentry *rwl_lookup(struct inode *dir, struct dentry *dentry,
 			  unsigned int flags);
 bool rwl_lower_has_name(const struct dentry *parent, const struct qstr *name);
 bool rwl_is_opaque(const struct path *dir);
+bool rwl_is_impure(struct inode *dir);
 bool rwl_read_origin(struct super_block *sb, struct dentry *upper,
 		     struct rwl_origin *origin);
 
 /* inode.c */
 extern const struct inode_operations rwl_dir_inode_operations;
-struct inode *rwl_get_inode(struct super_block *sb, struct dentry *upper,
+struct mutex *rwl_dir_alias_lock(struct super_block *sb, const struct inode *real);
+struct inode *rwl_get_inode(struct super_block *sb,
+			    const struct dentry *dentry, struct dentry *upper,
 			    const struct rwl_path *lower,
 			    const struct rwl_origin *origin);
 void rwl_copyattr(struct inode *inode);
@@ -460,6 +469,7 @@ struct dentry *rwl_work_create(struct super_block *sb, umode_t mode,
 			       dev_t rdev, const char *link);
 void rwl_work_remove(struct super_block *sb, struct dentry *temp);
 int rwl_set_opaque(struct super_block *sb, struct dentry *upper);
+int rwl_mark_impure(struct inode *dir);
 int rwl_clear_dir(struct super_block *sb, const struct path *dir);
 
 /* compat/acl.c */

@@ -435,8 +435,9 @@ static struct dentry *rwl_make_root(struct super_block *sb,
 	}
 	rwl_root_set_place(sb, entry);
 
-	inode = rwl_get_inode(sb, ofs->upper.mnt ? ofs->upper.mnt->mnt_root :
-			      NULL, &entry->stack[0], NULL);
+	inode = rwl_get_inode(sb, NULL, ofs->upper.mnt ?
+			      ofs->upper.mnt->mnt_root : NULL,
+			      &entry->stack[0], NULL);
 	if (IS_ERR(inode)) {
 		rwl_entry_free(entry);
 		return ERR_CAST(inode);
@@ -503,7 +504,8 @@ static int rwl_fill_super(struct super_block *sb, struct fs_context *fc)
 	/* From here on rwl_kill_sb() releases whatever was set up. */
 	sb->s_fs_info = ofs;
 	ofs->sb = sb;
-	mutex_init(&ofs->dir_alias_lock);
+	for (i = 0; i < RWL_DIR_ALIAS_LOCKS; i++)
+		mutex_init(&ofs->dir_alias_locks[i]);
 	err = rwl_make_creator_cred(ofs);
 	if (err)
 		return err;

@@ -222,4 +222,22 @@ TEST_F(ident, leaf_directory_listed_in_pieces)
 	expect_leaf_matches(_metadata, pf("%s/upperleaf", m));
 }
 
+/*
+ * A copy keeps its lower file's number.  Renamed or linked into a
+ * directory that lives in the upper alone, readdir there must report
+ * that number as well.
+ */
+TEST_F(ident, copies_moved_into_upper_only_directory)
+{
+	const char *m = self->rw.mnt;
+
+	ASSERT_EQ(0, mkdir(pf("%s/fresh", m), 0755));
+	ASSERT_EQ(0, rename(pf("%s/d1/f", m), pf("%s/fresh/moved", m)));
+	ASSERT_EQ(0, link(pf("%s/d0/f", m), pf("%s/fresh/linked", m)));
+	ASSERT_EQ(0, rwl_write_text(pf("%s/fresh/new", m), "new"));
+	expect_dino_matches(_metadata, pf("%s/fresh", m), false);
+	ASSERT_EQ(0, rwl_write_text("/proc/sys/vm/drop_caches", "2"));
+	expect_dino_matches(_metadata, pf("%s/fresh", m), false);
+}
+
 TEST_HARNESS_MAIN

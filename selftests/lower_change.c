@@ -355,4 +355,83 @@ TEST_F(lc, churn)
 	EXPECT_STREQ(ROOT_NAMES, names(m));
 }
 
+/*
+ * A directory a process holds (its working directory, an open fd) while
+ * the server moves it away and back, with a walk of the union in
+ * between: the held directory and the name are one directory again,
+ * whichever copies up first, and getcwd() still finds the name.
+ */
+TEST_F(lc, held_directory_away_and_back)
+{
+	const char *l = self->rw.lower, *m = self->rw.mnt;
+	char cwd[RWL_PATH];
+	struct stat a, b;
+	int fd, saved, x;
+
+	fd = open(pf("%s/dd", m), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	ASSERT_LE(0, fd);
+	saved = open(".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	ASSERT_LE(0, saved);
+	ASSERT_EQ(0, rename(pf("%s/dd", l), pf("%s/dd.away", l)));
+	EXPECT_EQ(ENOENT, rwl_exists(pf("%s/dd", m)));
+	ASSERT_EQ(0, rename(pf("%s/dd.away", l), pf("%s/dd", l)));
+	ASSERT_EQ(0, stat(pf("%s/dd", m), &b));
+
+	ASSERT_EQ(0, fstat(fd, &a));
+	EXPECT_EQ(a.st_ino, b.st_ino);
+	ASSERT_EQ(0, fchdir(fd));
+	EXPECT_NE(NULL, getcwd(cwd, sizeof(cwd)));
+	EXPECT_STREQ(pf("%s/dd", m), cwd);
+	ASSERT_EQ(0, fchdir(saved));
+
+	/* Copied up through the held directory first, then by name. */
+	x = openat(fd, "x", O_CREAT | O_WRONLY | O_CLOEXEC, 0644);
+	EXPECT_LE(0, x) TH_LOG("create through the held fd: %s",
+			       strerror(errno));
+	if (x >= 0)
+		close(x);
+	EXPECT_EQ(0, open_errno(pf("%s/dd/y", m), O_CREAT | O_WRONLY));
+	EXPECT_EQ(0, rwl_exists(pf("%s/dd/x", m)));
+	ASSERT_EQ(0, rwl_write_text("/proc/sys/vm/drop_caches", "2"));
+	EXPECT_STREQ("f,x,y", names(pf("%s/dd", m)));
+	close(fd);
+	close(saved);
+}
+
+/*
+ * The server removes a lower directory the client had changed: a file
+ * deleted (a whiteout in the upper), one written (a copy).  The directory
+ * now lives in the upper alone: it lists the copy and nothing of the
+ * whiteout, with the number stat() gives, and once the copy is deleted
+ * it is empty and can be removed.
+ */
+TEST_F(lc, changed_directory_loses_its_lower)
+{
+	const char *l = self->rw.lower, *m = self->rw.mnt;
+	struct rwl_dents d = { 0 };
+	struct stat st;
+
+	ASSERT_EQ(0, rwl_mk(l, "dd/g", 'f', "g"));
+	ASSERT_EQ(0, unlink(pf("%s/dd/f", m)));
+	ASSERT_EQ(0, rwl_write_text(pf("%s/dd/g", m), "mine"));
+	ASSERT_EQ(0, unlink(pf("%s/dd/f", l)));
+	ASSERT_EQ(0, unlink(pf("%s/dd/g", l)));
+	ASSERT_EQ(0, rmdir(pf("%s/dd", l)));
+	ASSERT_EQ(0, rwl_write_text("/proc/sys/vm/drop_caches", "2"));
+
+	EXPECT_STREQ("g", names(pf("%s/dd", m)));
+	ASSERT_LT(0, rwl_list_dir(pf("%s/dd", m), 4096, &d));
+	ASSERT_EQ(0, stat(pf("%s/dd/g", m), &st));
+	ASSERT_NE(NULL, rwl_dents_find(&d, "g"));
+	EXPECT_EQ((uint64_t)st.st_ino, rwl_dents_find(&d, "g")->ino);
+	rwl_dents_free(&d);
+	EXPECT_STREQ("mine", rwl_cat(m, "dd/g"));
+
+	EXPECT_EQ(ENOTEMPTY, rmdir(pf("%s/dd", m)) ? errno : 0);
+	ASSERT_EQ(0, unlink(pf("%s/dd/g", m)));
+	EXPECT_EQ(0, rmdir(pf("%s/dd", m)) ? errno : 0);
+	EXPECT_EQ(ENOENT, rwl_exists(pf("%s/dd", m)));
+	EXPECT_EQ(ENOENT, rwl_exists(pf("%s/dd", self->rw.upper)));
+}
+
 TEST_HARNESS_MAIN
