@@ -377,7 +377,6 @@ static int rwl_create_object(struct dentry *dentry,
 	struct rwl_rule *rule = rwl_rule_of(dentry);
 	struct dentry *parent = dentry->d_parent, *udir, *upper;
 	u64 inodes = link_inode ? 0 : 1;
-	struct mutex *alias_lock = NULL;
 	const struct cred *old_cred;
 	struct inode *inode;
 	struct cred *cred;
@@ -421,11 +420,6 @@ static int rwl_create_object(struct dentry *dentry,
 	if (IS_ERR(upper))
 		goto out_revert;
 
-	/* A directory's inode is attached as a lookup attaches one. */
-	if (S_ISDIR(obj->mode)) {
-		alias_lock = rwl_dir_alias_lock(sb, d_inode(upper));
-		mutex_lock(alias_lock);
-	}
 	if (link_inode) {
 		ihold(link_inode);
 		inode = link_inode;
@@ -439,7 +433,7 @@ static int rwl_create_object(struct dentry *dentry,
 				d_drop(dentry);
 			else
 				rwl_uncharge(rule, 0, inodes);
-			goto out_unlock;
+			goto out_dput;
 		}
 		rwl_inode_charge_to(inode, rule);
 		rwl_inode_set_in_rule(inode, dentry);
@@ -447,9 +441,7 @@ static int rwl_create_object(struct dentry *dentry,
 	rwl_copyattr(inode);
 	d_instantiate(dentry, inode);
 	err = 0;
-out_unlock:
-	if (alias_lock)
-		mutex_unlock(alias_lock);
+out_dput:
 	dput(upper);
 out_revert:
 	revert_creds(old_cred);

@@ -475,7 +475,11 @@ static void rwl_inode_init(struct inode *inode, const struct rwl_path *lower,
 /*
  * What a lookup found: the hash key and the upper copy, if any, and the
  * dentry the inode is for (in-lookup or new, its parent locked; NULL for
- * the root, the first inode of its superblock).
+ * the root, the first inode of its superblock).  mkdir attaches its new
+ * inode without rwl_dir_alias_lock(): it holds the upper's freeze
+ * protection, which a lookup's copy-up charge (rwl_inherit_charge())
+ * waits for under that lock.  Its key is an upper directory made a
+ * moment ago, which only a lookup of the same path can find.
  */
 struct rwl_inode_key {
 	struct inode *real;

@@ -329,15 +329,21 @@ bool rwl_lower_has_name(const struct dentry *parent, const struct qstr *name)
 	return found;
 }
 
-/* @stamp was taken before the layers were asked, so no change slips by. */
+/*
+ * @stamp and @born_resets were taken before the layers were asked, so no
+ * change slips by: a reset that removed an upper entry meanwhile makes
+ * the negative dentry stale at once.
+ */
 static struct dentry *rwl_lookup_negative(struct dentry *dentry,
-					  u64 stamp, bool sure)
+					  u64 stamp, bool sure,
+					  int born_resets)
 {
 	struct rwl_entry *entry = rwl_entry_alloc(0);
 
 	if (!entry)
 		return ERR_PTR(-ENOMEM);
 	rwl_entry_set_place(dentry, entry, &dentry->d_name);
+	entry->born_resets = born_resets;
 	entry->lower_stamp = stamp;
 	entry->stamp_sure = sure;
 	dentry->d_fsdata = entry;
@@ -397,7 +403,7 @@ struct dentry *rwl_lookup(struct inode *dir, struct dentry *dentry,
 	struct rwl_entry *entry;
 	struct timespec64 latest;
 	bool whiteout, hide, sure;
-	int n = 0, err;
+	int n = 0, err, born_resets;
 	u64 stamp;
 
 	if (dentry->d_name.len > NAME_MAX)
@@ -443,8 +449,9 @@ struct dentry *rwl_lookup(struct inode *dir, struct dentry *dentry,
 	entry->num = n;
 
 	if (!upper && !n) {
+		born_resets = entry->born_resets;
 		rwl_entry_free(entry);
-		return rwl_lookup_negative(dentry, stamp, sure);
+		return rwl_lookup_negative(dentry, stamp, sure, born_resets);
 	}
 
 	return rwl_lookup_instantiate(dentry, entry, upper, has_origin);

@@ -14,8 +14,10 @@
  *     union, so it comes before the VFS's locks.  A reset drops it while
  *     it removes in the upper, with its rule marked resetting)
  *       union directory i_rwsem (VFS; lock_rename() for renames)
- *         rwl_dir_alias_lock() (lookup and mkdir: a directory's union
- *         inode found and its dentry attached; d_splice_alias() inside)
+ *         rwl_dir_alias_lock() (lookup: a directory's union inode
+ *         found and its dentry attached, d_splice_alias() inside; the
+ *         charge it inherits takes rwl_inode.lock, so never under that
+ *         or the upper's freeze protection)
  *         union inode i_rwsem (VFS for setattr, setxattr, fileattr;
  *         ours around write and fallocate)
  *           rwl_inode.lock (copy-up, usage charges)
@@ -25,7 +27,8 @@
  *   spinlocks, never held across the above:
  *     rwl_fs.place_lock (write side) -> rename_lock -> dentry d_lock
  *     sb->s_inode_list_lock -> inode i_lock (reset's inode walk)
- *   leaves: rwl_in_use_lock (super.c), inode hash lock (iget5 callbacks)
+ *     inode hash lock -> inode i_lock -> dentry d_lock (rwl_inode_test())
+ *   leaves: rwl_in_use_lock (super.c)
  *   no lock of ours: rule charges and the netlink events they send
  *   (GFP_NOFS), so they may run under any of the above, upper
  *   directories included
