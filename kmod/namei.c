@@ -150,12 +150,17 @@ const struct dentry_operations rwl_dentry_operations = {
 	.d_release	= rwl_d_release,
 };
 
-bool rwl_is_opaque(const struct path *dir)
+/* Does the upper directory carry the mark @name = "y"? */
+static bool rwl_dir_marked(const struct path *dir, const char *name)
 {
 	char val;
 
-	return rwl_do_getxattr(dir, RWL_XATTR_OPAQUE, &val, 1) == 1 &&
-	       val == 'y';
+	return rwl_do_getxattr(dir, name, &val, 1) == 1 && val == 'y';
+}
+
+bool rwl_is_opaque(const struct path *dir)
+{
+	return rwl_dir_marked(dir, RWL_XATTR_OPAQUE);
 }
 
 /*
@@ -175,20 +180,18 @@ bool rwl_is_impure(struct inode *dir)
 		.dentry = rwl_i_upper(dir),
 	};
 	const struct cred *old_cred;
-	ssize_t len;
-	char val;
+	bool marked;
 
 	if (READ_ONCE(oi->impure))
 		return true;
 	if (!upath.dentry)
 		return false;
 	old_cred = rwl_override_creds(dir->i_sb);
-	len = rwl_do_getxattr(&upath, RWL_XATTR_IMPURE, &val, 1);
+	marked = rwl_dir_marked(&upath, RWL_XATTR_IMPURE);
 	revert_creds(old_cred);
-	if (len != 1 || val != 'y')
-		return false;
-	WRITE_ONCE(oi->impure, true);
-	return true;
+	if (marked)
+		WRITE_ONCE(oi->impure, true);
+	return marked;
 }
 
 /* Which lower file an upper non-directory was copied up from, if any. */
