@@ -531,10 +531,11 @@ struct rwl_dir_cleaner {
 	struct super_block *sb;
 	struct dentry *dir;
 	bool top;		/* may empty subdirectories first */
+	bool whiteouts_only;	/* leaves everything else */
 };
 
-static int rwl_clear_dir_level(struct super_block *sb, const struct path *dir,
-			       bool top);
+static int rwl_clear_names(struct super_block *sb, const struct path *dir,
+			   bool top, bool whiteouts_only);
 
 /*
  * A subdirectory of the work directory may be a merged directory that a
@@ -550,7 +551,8 @@ static int rwl_clear_subdir(struct rwl_dir_cleaner *c, const char *name,
 	sub.dentry = rwl_do_lookup(name, c->dir, len);
 	if (IS_ERR(sub.dentry))
 		return PTR_ERR(sub.dentry);
-	err = d_is_dir(sub.dentry) ? rwl_clear_dir_level(c->sb, &sub, false) : 0;
+	err = d_is_dir(sub.dentry) ?
+	      rwl_clear_names(c->sb, &sub, false, false) : 0;
 	dput(sub.dentry);
 	return err;
 }
@@ -563,18 +565,24 @@ static int rwl_remove_entry(void *arg, const char *name, int len,
 
 	if (len <= 2 && name[0] == '.' && (len == 1 || name[1] == '.'))
 		return 0;
+	if (c->whiteouts_only && type != DT_CHR && type != DT_UNKNOWN)
+		return 0;
 	if (c->top && type == DT_DIR) {
 		err = rwl_clear_subdir(c, name, len);
 		if (err)
 			return err;
 	}
-	return rwl_remove_name(c->sb, c->dir, name, len, NULL);
+	return rwl_remove_name(c->sb, c->dir, name, len, c->whiteouts_only,
+			       NULL);
 }
 
-static int rwl_clear_dir_level(struct super_block *sb, const struct path *dir,
-			       bool top)
+static int rwl_clear_names(struct super_block *sb, const struct path *dir,
+			   bool top, bool whiteouts_only)
 {
-	struct rwl_dir_cleaner c = { .sb = sb, .dir = dir->dentry, .top = top };
+	struct rwl_dir_cleaner c = {
+		.sb = sb, .dir = dir->dentry,
+		.top = top, .whiteouts_only = whiteouts_only,
+	};
 
 	return rwl_real_dir_names(sb, dir, rwl_remove_entry, &c);
 }
@@ -587,5 +595,15 @@ static int rwl_clear_dir_level(struct super_block *sb, const struct path *dir,
  */
 int rwl_clear_dir(struct super_block *sb, const struct path *dir)
 {
-	return rwl_clear_dir_level(sb, dir, true);
+	return rwl_clear_names(sb, dir, true, false);
+}
+
+/*
+ * Remove the whiteouts of an upper directory the union shows empty,
+ * before it goes: what is not a whiteout (made since the union looked)
+ * stays, and the removal of the directory then fails with ENOTEMPTY.
+ */
+int rwl_clear_whiteouts(struct super_block *sb, const struct path *dir)
+{
+	return rwl_clear_names(sb, dir, false, true);
 }

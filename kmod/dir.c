@@ -551,7 +551,7 @@ static int rwl_remove_empty_upper(struct dentry *dentry, bool is_dir)
 	if (!is_dir || !rwl_upper(dentry) || !rwl_is_impure(d_inode(dentry)))
 		return 0;
 	rwl_upper_path(dentry, &upath);
-	return rwl_clear_dir(dentry->d_sb, &upath);
+	return rwl_clear_whiteouts(dentry->d_sb, &upath);
 }
 
 /*
@@ -754,7 +754,7 @@ int rwl_rename(rwl_idmap_t *idmap, struct inode *olddir, struct dentry *old,
 	if (d_really_is_positive(new) && d_is_dir(new) && rwl_upper(new) &&
 	    (RWL_E(new)->num || rwl_is_impure(d_inode(new)))) {
 		rwl_upper_path(new, &upath);
-		err = rwl_clear_dir(sb, &upath);
+		err = rwl_clear_whiteouts(sb, &upath);
 		if (err)
 			goto out_revert;
 	}

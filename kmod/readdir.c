@@ -381,6 +381,18 @@ struct rwl_dir_mapper {
 	bool handover;
 };
 
+/*
+ * A link count of 2 says "no subdirectories" on the filesystems that keep
+ * it (tmpfs, ext4, xfs, NFS exports of them; btrfs says 1).  Not from a
+ * stacking filesystem: a union's merged directory keeps its upper's.
+ */
+static bool rwl_real_dir_is_leaf(struct file *realfile)
+{
+	const struct inode *real = file_inode(realfile);
+
+	return real->i_nlink == 2 && !real->i_sb->s_stack_depth;
+}
+
 static bool rwl_fill_dot(struct rwl_dir_mapper *m, const char *name,
 			 int namelen, loff_t offset, u64 ino)
 {
@@ -424,7 +436,7 @@ static int rwl_iterate_single(struct file *file, struct dir_context *ctx)
 		.dir = file->f_path.dentry,
 		.layer = od->layer,
 		.dots_listed = &od->dots_listed,
-		.leaf = file_inode(od->realfile)->i_nlink == 2,
+		.leaf = rwl_real_dir_is_leaf(od->realfile),
 	};
 	int err;
 

@@ -32,7 +32,7 @@ static int rwl_remove_tree_entry(void *arg, const char *name, int len,
 
 	if (len <= 2 && name[0] == '.' && (len == 1 || name[1] == '.'))
 		return 0;
-	err = rwl_remove_name(c->sb, c->dir, name, len, &c->busy);
+	err = rwl_remove_name(c->sb, c->dir, name, len, false, &c->busy);
 	/* Descend into it; the caller comes back for this one. */
 	return err == -ENOTEMPTY ? 1 : err;
 }

@@ -474,6 +474,7 @@ void rwl_work_remove(struct super_block *sb, struct dentry *temp);
 int rwl_set_opaque(struct super_block *sb, struct dentry *upper);
 int rwl_mark_impure(struct inode *dir);
 int rwl_clear_dir(struct super_block *sb, const struct path *dir);
+int rwl_clear_whiteouts(struct super_block *sb, const struct path *dir);
 
 /* compat/acl.c */
 extern const struct xattr_handler *rwl_xattr_handlers[];
@@ -518,7 +519,8 @@ void rwl_free_inode(struct inode *inode);
 void rwl_set_upper(struct inode *inode, struct dentry *upper);
 struct dentry *rwl_lookup_upper(struct dentry *udir, const struct qstr *name);
 int rwl_remove_name(struct super_block *sb, struct dentry *dir,
-		    const char *name, int len, struct dentry **busy);
+		    const char *name, int len, bool whiteout_only,
+		    struct dentry **busy);
 int rwl_meta_write_begin(struct dentry *dentry);
 void rwl_meta_write_end(struct dentry *dentry);
 

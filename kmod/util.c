@@ -76,6 +76,7 @@ struct inode *rwl_alloc_inode(struct super_block *sb)
 	oi->in_rule = false;
 	oi->in_rule_gen = 0;
 	oi->stale = false;
+	oi->impure = false;
 	oi->charged_rule = NULL;
 	oi->charged_gen = 0;
 	oi->charged_bytes = 0;
@@ -118,11 +119,14 @@ struct dentry *rwl_lookup_upper(struct dentry *udir, const struct qstr *name)
 
 /*
  * Look @name up in the upper directory @dir and remove it, whatever it
- * is.  A directory that is not empty stays (-ENOTEMPTY); with @busy the
- * caller gets a reference to it, to empty it first.
+ * is, or with @whiteout_only only if it is a whiteout (looked at under
+ * the directory's lock, so nothing made meanwhile goes).  A directory
+ * that is not empty stays (-ENOTEMPTY); with @busy the caller gets a
+ * reference to it, to empty it first.
  */
 int rwl_remove_name(struct super_block *sb, struct dentry *dir,
-		    const char *name, int len, struct dentry **busy)
+		    const char *name, int len, bool whiteout_only,
+		    struct dentry **busy)
 {
 	struct dentry *victim;
 	int err;
@@ -132,7 +136,9 @@ int rwl_remove_name(struct super_block *sb, struct dentry *dir,
 	err = PTR_ERR(victim);
 	if (IS_ERR(victim))
 		goto out_unlock;
-	err = d_is_positive(victim) ? rwl_do_remove(sb, d_inode(dir), victim) : 0;
+	err = d_is_positive(victim) &&
+	      (!whiteout_only || rwl_is_whiteout(victim)) ?
+	      rwl_do_remove(sb, d_inode(dir), victim) : 0;
 	if (err == -ENOTEMPTY && busy)
 		*busy = dget(victim);
 	dput(victim);

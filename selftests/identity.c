@@ -231,13 +231,28 @@ TEST_F(ident, copies_moved_into_upper_only_directory)
 {
 	const char *m = self->rw.mnt;
 
+	const char *u = self->rw.upper;
+	char mark[4];
+
 	ASSERT_EQ(0, mkdir(pf("%s/fresh", m), 0755));
+	ASSERT_EQ(0, mkdir(pf("%s/linkonly", m), 0755));
 	ASSERT_EQ(0, rename(pf("%s/d1/f", m), pf("%s/fresh/moved", m)));
-	ASSERT_EQ(0, link(pf("%s/d0/f", m), pf("%s/fresh/linked", m)));
+	ASSERT_EQ(0, link(pf("%s/d0/f", m), pf("%s/linkonly/linked", m)));
 	ASSERT_EQ(0, rwl_write_text(pf("%s/fresh/new", m), "new"));
 	expect_dino_matches(_metadata, pf("%s/fresh", m), false);
+	expect_dino_matches(_metadata, pf("%s/linkonly", m), false);
+
+	/* Marked in the upper (overlayfs' name), a directory of new files not. */
+	EXPECT_EQ(1, lgetxattr(pf("%s/fresh", u), "trusted.overlay.impure",
+			       mark, sizeof(mark)));
+	EXPECT_EQ(1, lgetxattr(pf("%s/linkonly", u), "trusted.overlay.impure",
+			       mark, sizeof(mark)));
+	EXPECT_EQ(-1, lgetxattr(pf("%s/u0", u), "trusted.overlay.impure",
+				mark, sizeof(mark)));
+	EXPECT_EQ(ENODATA, errno);
 	ASSERT_EQ(0, rwl_write_text("/proc/sys/vm/drop_caches", "2"));
 	expect_dino_matches(_metadata, pf("%s/fresh", m), false);
+	expect_dino_matches(_metadata, pf("%s/linkonly", m), false);
 }
 
 TEST_HARNESS_MAIN
