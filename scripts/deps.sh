@@ -29,13 +29,15 @@ deps_log() {
 }
 
 # Packages besides the kernels.  libmnl/libnl/pkg-config build the
-# userspace tools, clang their fuzz harness (libFuzzer), python3-yaml
+# userspace tools, clang and libclang-rt-dev (its libFuzzer and sanitizer
+# runtimes, only recommended by clang) their fuzz harness, python3-yaml
 # checks the netlink spec, man-db/groff-base check the man pages, jq goes
 # into the test guest to read overlayctl's JSON, e2fsprogs makes the
 # crash test's ext4 image.
 deps_base_pkgs="qemu-system-x86 busybox-static linux-source-6.1 sparse dkms
 	cpio xz-utils zstd kmod libmnl-dev libnl-3-dev libnl-route-3-dev
-	pkg-config clang python3-yaml man-db groff-base bsdextrautils jq
+	pkg-config clang libclang-rt-dev python3-yaml man-db groff-base
+	bsdextrautils jq
 	bash-completion e2fsprogs
 	build-essential"
 deps_demo_pkgs="libmnl-dev libnl-3-dev libnl-route-3-dev pkg-config
