@@ -59,6 +59,10 @@ rm -rf --one-file-system "$root"
 echo "fresh-check.sh: debootstrap bookworm into $root (log: $log)"
 debootstrap bookworm "$root" "$mirror" > "$log" 2>&1 || die "debootstrap failed (see $log)"
 
+# A machine's / is a mount: unshare --mount (the e2e servers) sets its
+# propagation, which fails (EINVAL) on a directory that is not one.
+mount --bind "$root" "$root"
+mounted+=("$root")
 mount_into_root proc -t proc proc
 mount_into_root sys -t sysfs sys
 mount_into_root dev --rbind /dev
