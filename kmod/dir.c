@@ -548,7 +548,7 @@ static int rwl_remove_empty_upper(struct dentry *dentry, bool is_dir)
 {
 	struct path upath;
 
-	if (!is_dir || !rwl_upper(dentry) || !rwl_is_impure(d_inode(dentry)))
+	if (!is_dir || !rwl_is_impure(d_inode(dentry)))
 		return 0;
 	rwl_upper_path(dentry, &upath);
 	return rwl_clear_whiteouts(dentry->d_sb, &upath);

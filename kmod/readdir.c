@@ -504,8 +504,7 @@ static int rwl_dir_open(struct inode *inode, struct file *file)
 		return -ENOMEM;
 
 	/* A single layer, unless its upper may hold whiteouts or copies. */
-	if (rwl_dir_layers(dentry) == 1 &&
-	    !(rwl_upper(dentry) && rwl_is_impure(inode))) {
+	if (rwl_dir_layers(dentry) == 1 && !rwl_is_impure(inode)) {
 		od->lower_only = !rwl_upper(dentry);
 		od->layer = od->lower_only ? RWL_E(dentry)->stack[0].layer :
 			    &RWL_FS(dentry->d_sb)->upper;
